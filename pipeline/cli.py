@@ -1,0 +1,107 @@
+"""`datainclusion`: the one command of the publisher and its sub-commands.
+
+Each sub-command parses its options and calls library code. Exit codes:
+0 success, 1 data errors over the threshold (nothing published),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from pipeline import config, schema
+from pipeline.config import ConfigError
+from pipeline.sources.base import SourceError
+
+console = Console(stderr=True)
+
+
+def _reference_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def path_options(func: Any) -> Any:
+    """Options shared by the commands that touch the warehouse, the archive or dist/."""
+    func = click.option("--dist", "dist_dir", type=click.Path(path_type=Path),
+                        help="Release folder [env DATAINCLUSION_DIST_DIR; default dist].")(func)
+    func = click.option("--data-dir", type=click.Path(path_type=Path),
+                        help="Raw archive and warehouse folder [env DATAINCLUSION_DATA_DIR; default data].")(func)
+    func = click.option("--warehouse", type=click.Path(path_type=Path),
+                        help="DuckDB warehouse file [env DATAINCLUSION_WAREHOUSE; default data/warehouse.duckdb].")(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="datainclusion-publisher")
+def main() -> None:
+    """Collect France's inclusion offer, align it on the data·inclusion schema v1, publish it as open data."""
+
+
+@main.command()
+@path_options
+@click.option("--reference-date", callback=_reference_date, metavar="YYYY-MM-DD",
+              help="Date the release describes (default: today). Same inputs and date give the same files.")
+@click.option("--live", is_flag=True, help="Fetch from the producers' APIs (credentials from the environment).")
+@click.option("--replay", metavar="RUN_ID", help="Rebuild from the raw archive of an earlier run, without network.")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+@click.option("--input", "input_path", type=click.Path(exists=True, path_type=Path),
+              help="Map a file or folder in the producer's own format (needs exactly one --source).")
+def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, reference_date: date | None,
+        live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None) -> None:
+    """Run every stage: collect, map, check, export, validate, render; publish into dist/."""
+    from pipeline.run import execute
+
+    if input_path is not None and len(sources) != 1:
+        raise click.UsageError("--input needs exactly one --source NAME")
+    if sum([live, bool(replay), input_path is not None]) > 1:
+        raise click.UsageError("--live, --replay and --input cannot be combined")
+    try:
+        settings = config.load(warehouse=warehouse, data_dir=data_dir, dist_dir=dist_dir,
+                               reference_date=reference_date, live=live, replay=replay,
+                               sources=sources, input_path=input_path)
+        result = execute(settings)
+    except ConfigError as exc:
+        console.print(f"[red]configuration error[/red] {exc}")
+        sys.exit(2)
+    except SourceError as exc:
+        console.print(f"[red]error[/red] {exc}")
+        sys.exit(2 if replay or "unknown source" in str(exc) else 1)
+    for message in result.messages:
+        console.print(f"- {message}", highlight=False)
+    if result.exit_code == 0:
+        console.print(f"[green]{result.status}[/green] run {result.run_id}: "
+                      f"{result.counts['check']['structures']} structures, {result.counts['check']['services']} services")
+        console.print(f"Site: {(settings.dist_dir / 'site' / 'index.html').resolve()}")
+    else:
+        console.print(f"[red]{result.status}[/red] run {result.run_id}: nothing published, {settings.dist_dir} left as it was")
+    sys.exit(result.exit_code)
+
+
+@main.command(name="schema")
+@click.option("--check", is_flag=True, help="Only compare schema/ with the installed package; exit 1 on drift.")
+def schema_command(check: bool) -> None:
+    """Write schema/*.schema.json and schema/referentiels/*.csv from data-inclusion-schema."""
+    if check:
+        drift = [rel for rel, text in schema.generated_files().items()
+                 if not (schema.SCHEMA_DIR / rel).exists()
+                 or (schema.SCHEMA_DIR / rel).read_text(encoding="utf-8") != text]
+        for rel in drift:
+            console.print(f"differs: schema/{rel}")
+        sys.exit(1 if drift else 0)
+    for path in schema.write():
+        console.print(f"wrote {path.relative_to(schema.SCHEMA_DIR.parent)}")
+
+
+if __name__ == "__main__":
+    main()

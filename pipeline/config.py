@@ -1,0 +1,76 @@
+"""Run settings: paths, reference date and mode, from options then environment.
+
+Every path can be set by an option or an environment variable, so the
+scheduled job, a reviewer and the tests can each point the pipeline at their
+own folders without touching the code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+ENV_WAREHOUSE = "DATAINCLUSION_WAREHOUSE"
+ENV_DATA_DIR = "DATAINCLUSION_DATA_DIR"
+ENV_DIST_DIR = "DATAINCLUSION_DIST_DIR"
+ENV_MAX_QUARANTINE = "DATAINCLUSION_MAX_QUARANTINE_SHARE"
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one invocation of the pipeline works with."""
+
+    warehouse: Path
+    data_dir: Path
+    dist_dir: Path
+    reference_date: date
+    live: bool = False
+    replay: str | None = None
+    sources: tuple[str, ...] = ()
+    input_path: Path | None = None
+    # Share of mapped records that may be quarantined before the run is
+    # reported as failing on data errors (exit code 1).
+    max_quarantine_share: float = 0.5
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)
+
+
+def _path(value: str | os.PathLike[str] | None, env: str, default: str) -> Path:
+    return Path(value or os.environ.get(env) or default)
+
+
+def load(
+    *,
+    warehouse: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    dist_dir: str | os.PathLike[str] | None = None,
+    reference_date: date | None = None,
+    **options: object,
+) -> Settings:
+    """Settings from explicit options, then environment variables, then defaults."""
+    data = _path(data_dir, ENV_DATA_DIR, "data")
+    share = os.environ.get(ENV_MAX_QUARANTINE)
+    try:
+        max_share = float(share) if share else 0.5
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_MAX_QUARANTINE} must be a number between 0 and 1, got {share!r}") from exc
+    return Settings(
+        warehouse=_path(warehouse, ENV_WAREHOUSE, str(data / "warehouse.duckdb")),
+        data_dir=data,
+        dist_dir=_path(dist_dir, ENV_DIST_DIR, "dist"),
+        reference_date=reference_date or date.today(),
+        max_quarantine_share=max_share,
+        **options,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,49 @@
+"""DORA (GIP Plateforme de l'inclusion): structures and services, paginated JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pipeline.http import HttpClient, now_iso
+from pipeline.sources.base import FillRate, RawFile, Source
+from pipeline.sources.pagination import follow_next
+
+
+class Dora(Source):
+    name = "dora"
+    title = "DORA"
+    producer = "GIP Plateforme de l'inclusion"
+    licence = "etalab-2.0"
+    homepage = "https://dora.inclusion.beta.gouv.fr"
+    protocol = "API JSON paginée (results/next), en-tête Authorization: Token"
+    streams = ("structures", "services")
+    settings = {
+        "url": "https://api.dora.inclusion.gouv.fr/api/v2/",
+        "page_size": "1000",
+    }
+    credentials = {"token": "DORA_API_TOKEN"}
+    fill_rates = (
+        FillRate("structures", "adresse", 0.9),
+        FillRate("structures", "siret", 0.5),
+        FillRate("services", "thematiques", 0.9),
+        FillRate("services", "modes_accueil", 0.9),
+        FillRate("services", "publics", 0.5),
+    )
+
+    def fetch(self, http: HttpClient) -> Iterator[RawFile]:
+        headers = {"Authorization": f"Token {self.credential('token')}", "Accept": "application/json"}
+        base = self.setting("url").rstrip("/")
+        for stream in self.streams:
+            first = f"{base}/{stream}/?page_size={self.setting('page_size')}&o=creation_date"
+            for number, response in enumerate(follow_next(http, first, headers=headers), start=1):
+                yield RawFile(
+                    name=f"{stream}-{number:04d}.json",
+                    stream=stream,
+                    content=response.content,
+                    url=response.url,
+                    status=response.status_code,
+                    fetched_at=now_iso(),
+                )
+
+
+SOURCE = Dora()

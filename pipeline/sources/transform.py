@@ -1,0 +1,174 @@
+"""Stage `map`: each source's SQL turns raw tables into schema-shaped tables, then a union.
+
+Per source, `staging.sql` (optional) builds `stg_<src>__*` and `mapping.sql`
+builds `map_<src>__structures`, `map_<src>__services` (exactly the schema's
+columns, in order) and optionally `map_<src>__excluded` (entity, record_id,
+rule). A source's SQL runs in a transaction: if it fails, the source keeps
+its previous mapped tables (stale) and the run goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+
+from pipeline import schema
+from pipeline.context import RunContext
+from pipeline.paths import SCHEMA_DIR, SOURCES_DIR
+from pipeline.sources.base import Source
+from pipeline.territory import reference
+from pipeline.warehouse import scalar, set_reference_date, table_exists
+
+ENTITIES = ("structures", "services")
+EXCLUDED_COLUMNS = "source varchar, entity varchar, record_id varchar, rule varchar"
+
+
+def map_table(source: Source, entity: str) -> str:
+    return f"map_{source.slug}__{entity}"
+
+
+def load_referentiels(con: duckdb.DuckDBPyConnection) -> None:
+    """`ref__<name>` tables (value, label, description) from the generated référentiels."""
+    for path in sorted((SCHEMA_DIR / "referentiels").glob("*.csv")):
+        con.execute(
+            f"create or replace table ref__{path.stem} as "
+            "select * from read_csv(?, header = true, all_varchar = true)",
+            [str(path)],
+        )
+
+
+def read_vocab(path: Path) -> list[tuple[str, str | None]]:
+    """(source_value, schema_value) rows of a vocabulary CSV; empty schema_value = deliberately unmapped."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(row["source_value"], row["schema_value"] or None) for row in csv.DictReader(handle)]
+
+
+def load_vocab(con: duckdb.DuckDBPyConnection, folder: Path, prefix: str) -> None:
+    """`<prefix><name>` per vocabulary CSV: a one-row table holding a MAP(raw value -> schema values)."""
+    for path in sorted((folder / "vocab").glob("*.csv")):
+        rows = read_vocab(path)
+        mapping: dict[str, list[str]] = {}
+        for raw, value in rows:
+            mapping.setdefault(raw, [])
+            if value is not None:
+                mapping[raw].append(value)
+        con.execute(
+            f"create or replace table {prefix}{path.stem} as "
+            "select map(?::varchar[], ?::varchar[][]) as m",
+            [list(mapping), list(mapping.values())],
+        )
+
+
+def _expected_columns(entity: str) -> list[str]:
+    return schema.field_names(entity)
+
+
+def check_contract(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Each mapped table has exactly the schema's columns, in order."""
+    for entity in source.entities:
+        name = map_table(source, entity)
+        if not table_exists(con, name):
+            raise RuntimeError(f"{source.name}: mapping.sql did not create {name}")
+        columns = [row[0] for row in con.execute(f"describe {name}").fetchall()]
+        expected = _expected_columns(entity)
+        if columns != expected:
+            raise RuntimeError(f"{source.name}: {name} columns differ from the schema: {columns} != {expected}")
+
+
+def _ensure_empty_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """A source with nothing mapped yet yields empty relations, not a failed build."""
+    for entity in source.entities:
+        name = map_table(source, entity)
+        if not table_exists(con, name):
+            con.execute(f"create table {name} as select * from pub_template__{entity} where false")
+    excluded = f"map_{source.slug}__excluded"
+    if not table_exists(con, excluded):
+        con.execute(f"create table {excluded} ({EXCLUDED_COLUMNS})")
+
+
+def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Run the source's SQL in one transaction and check its output contract."""
+    load_vocab(con, source.folder, f"vocab_{source.slug}__")
+    con.execute("begin transaction")
+    try:
+        for name in ("staging.sql", "mapping.sql"):
+            path = source.folder / name
+            if path.exists():
+                con.execute(path.read_text(encoding="utf-8"))
+        if not table_exists(con, f"map_{source.slug}__excluded"):
+            con.execute(f"create table map_{source.slug}__excluded ({EXCLUDED_COLUMNS})")
+        check_contract(con, source)
+    except Exception:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def create_templates(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty tables with the schema's columns and types, for sources with nothing mapped."""
+    types = {"string": "varchar", "date": "date", "number": "double", "integer": "bigint", "array": "varchar[]"}
+    for entity in ENTITIES:
+        fields = schema.load(entity)["fields"]
+        columns = ", ".join(f"{f['name']} {types[f['type']]}" for f in fields)
+        con.execute(f"create or replace table pub_template__{entity} ({columns})")
+    con.execute(f"create or replace table pub_template__excluded ({EXCLUDED_COLUMNS})")
+
+
+def union(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> dict[str, int]:
+    """`int__structures`, `int__services` and `int__excluded` over every source, sorted by id."""
+    counts = {}
+    for entity in ENTITIES:
+        parts = [f"select * from {map_table(s, entity)}" for s in sources if entity in s.entities]
+        parts.append(f"select * from pub_template__{entity}")
+        con.execute(f"create or replace table int__{entity} as select * from ({' union all '.join(parts)}) order by id")
+        counts[entity] = scalar(con, f"select count(*) from int__{entity}")
+    parts = [f"select * from map_{s.slug}__excluded" for s in sources] + ["select * from pub_template__excluded"]
+    con.execute(
+        f"create or replace table int__excluded as select * from ({' union all '.join(parts)}) "
+        "order by source, entity, record_id"
+    )
+    counts["excluded"] = scalar(con, "select count(*) from int__excluded")
+    return counts
+
+
+def raw_counts(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
+    """`int__raw_counts`: records received per source and table (staging rows, else raw rows)."""
+    con.execute("create or replace table int__raw_counts (source varchar, entity varchar, raw bigint)")
+    for source in sources:
+        for entity in source.entities:
+            for table in (f"stg_{source.slug}__{entity}", f"raw_{source.slug}__{entity}"):
+                if table_exists(con, table):
+                    con.execute(f"insert into int__raw_counts select ?, ?, count(*) from {table}", [source.name, entity])
+                    break
+            else:
+                con.execute("insert into int__raw_counts values (?, ?, 0)", [source.name, entity])
+
+
+def run(ctx: RunContext) -> dict[str, object]:
+    con = ctx.con
+    set_reference_date(con, ctx.settings.reference_date)
+    load_referentiels(con)
+    reference.load(con)
+    load_vocab(con, SOURCES_DIR, "vocab__")
+    create_templates(con)
+    per_source: dict[str, object] = {}
+    for source in ctx.track(ctx.sources, "map"):
+        collected = ctx.collected.get(source.name)
+        if collected is None or collected.status == "failed":
+            _ensure_empty_tables(con, source)
+            per_source[source.name] = "kept previous mapping" if collected else "not collected"
+            continue
+        try:
+            map_source(con, source)
+            per_source[source.name] = "ok"
+        except Exception as exc:  # keep the last good mapped tables of this source
+            ctx.warn(f"{source.name}: mapping failed ({exc}); keeping its previous mapped tables (stale)")
+            collected.status = "stale"
+            collected.error = f"mapping failed: {exc}"
+            _ensure_empty_tables(con, source)
+            per_source[source.name] = "stale"
+    counts = union(con, ctx.sources)
+    raw_counts(con, ctx.sources)
+    return {"sources": per_source, **counts}

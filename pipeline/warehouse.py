@@ -1,0 +1,85 @@
+"""The DuckDB warehouse: connection, shared SQL macros, the run registry."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.paths import SQL_DIR
+from pipeline.sql import functions
+
+RUNS_DDL = """
+create table if not exists runs (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    reference_date date not null,
+    mode varchar not null,
+    status varchar not null,
+    counts json,
+    message varchar
+)
+"""
+
+
+def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the warehouse file with the run registry and macros ready."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    prepare(con)
+    return con
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Register functions and macros and create the run registry on a connection."""
+    functions.register(con)
+    con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
+    con.execute(RUNS_DDL)
+
+
+def set_reference_date(con: duckdb.DuckDBPyConnection, reference_date: date) -> None:
+    con.execute(f"set variable reference_date = date '{reference_date.isoformat()}'")
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable, unique run id: UTC timestamp plus a random suffix."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, reference_date: date, mode: str) -> None:
+    con.execute(
+        "insert into runs (run_id, started_at, reference_date, mode, status) values (?, ?, ?, ?, 'running')",
+        [run_id, _utcnow(), reference_date, mode],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, Any], message: str | None = None
+) -> None:
+    con.execute(
+        "update runs set finished_at = ?, status = ?, counts = ?, message = ? where run_id = ?",
+        [_utcnow(), status, json.dumps(counts, ensure_ascii=False, sort_keys=True), message, run_id],
+    )
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        scalar(con, "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'", [name])
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The single value of a query (the result is read to the end, as DuckDB requires)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
