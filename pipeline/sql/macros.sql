@@ -64,3 +64,7 @@ create or replace macro first_by_priority(lst, priority) as
 -- `tous-publics` stands alone: when present, it replaces every other public.
 create or replace macro publics_rule(lst) as
     case when list_contains(lst, 'tous-publics') then ['tous-publics'] else lst end;
+
+-- Unique items of a list, in their first order of appearance.
+create or replace macro distinct_in_order(lst) as
+    list_filter(lst, lambda x, i: list_position(lst, x) = i);

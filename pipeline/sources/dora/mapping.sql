@@ -136,7 +136,7 @@ final as (
             translate_list(list_concat(s.profils, s.publics_libelles), v.m_publics)
         )) as publics,
         coalesce(s.publics_precisions, nullif(array_to_string(s.publics_libelles, ', '), '')) as publics_precisions,
-        nullif(array_to_string(list_distinct(list_filter(s.conditions, lambda x: clean_text(x) is not null)), chr(10)), '')
+        nullif(array_to_string(distinct_in_order(list_filter(s.conditions, lambda x: clean_text(x) is not null)), chr(10)), '')
             as conditions_acces,
         s.commune,
         s.code_postal,

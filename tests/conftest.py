@@ -1,0 +1,85 @@
+"""Shared fixtures: every test works on real files in its own temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import main
+
+REFERENCE_DATE = "2026-11-28"
+
+
+@dataclass
+class Workspace:
+    """A data folder, a dist folder and a warehouse under one temporary path."""
+
+    root: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def dist(self) -> Path:
+        return self.root / "dist"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DATAINCLUSION_DATA_DIR": str(self.data_dir),
+            "DATAINCLUSION_DIST_DIR": str(self.dist),
+            "DATAINCLUSION_WAREHOUSE": str(self.warehouse),
+        }
+
+    def cli(self, *args: str) -> Result:
+        """Run `datainclusion ARGS` in-process against this workspace."""
+        return CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)
+
+    def run(self, *args: str, reference_date: str = REFERENCE_DATE) -> Result:
+        return self.cli("run", "--reference-date", reference_date, *args)
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One offline run on the bundled samples, shared by the tests of a module."""
+    ws = Workspace(tmp_path_factory.mktemp("sample-run"))
+    result = ws.run()
+    assert result.exit_code == 0, result.output
+    return ws
+
+
+@pytest.fixture
+def reference_date() -> date:
+    return date.fromisoformat(REFERENCE_DATE)
+
+
+RecordGetter = Callable[[str, str], dict]
+
+
+def record(ws: Workspace, table: str, record_id: str) -> dict:
+    """One row of a warehouse table as a dict (the row must exist)."""
+    with duckdb.connect(str(ws.warehouse), read_only=True) as con:
+        cursor = con.execute(f"select * from {table} where id = ?", [record_id])
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    assert len(rows) == 1, f"{record_id} not found once in {table}"
+    return dict(zip(columns, rows[0]))
