@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from frictionless.formats.parquet.parser import ParquetParser
+from frictionless.exception import FrictionlessException
 from frictionless.formats.json.parsers.json import JsonParser
 from frictionless.system import Plugin
 
@@ -53,12 +54,29 @@ class _LoaderView:
         return getattr(self._loader, name)
 
 
+def _is_empty_array(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return b"".join(handle.read(64).split()) == b"[]"
+
+
 class CountingJsonParser(JsonParser):
     """frictionless' JSON parser, reading through `read1` so `bytes` and `hash` are checked."""
 
     @property
     def loader(self) -> Any:
         return _LoaderView(super().loader)
+
+    def read_cell_stream_create(self) -> Any:
+        """As frictionless, but an empty array is an empty table with the schema's header."""
+        stream = super().read_cell_stream_create()
+        try:
+            yield next(stream)
+        except FrictionlessException:
+            if self.resource.schema and self.resource.normpath and _is_empty_array(self.resource.normpath):
+                yield self.resource.schema.field_names
+                return
+            raise
+        yield from stream
 
 
 class ListAwareParquetParser(ParquetParser):

@@ -19,7 +19,7 @@ from pipeline import config, schema
 from pipeline.config import ConfigError
 from pipeline.sources.base import SourceError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _reference_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

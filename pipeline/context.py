@@ -24,7 +24,7 @@ class RunContext:
     run_id: str
     sources: list[Source]
     build_dir: Path
-    console: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
     collected: dict[str, Collected] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # Written by the export stage, read by later stages (reports, site, publication).

@@ -80,8 +80,14 @@ class HttpClient:
         for attempt in range(1, self.policy.attempts + 1):
             try:
                 response = self.session.request(method, url, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                if isinstance(exc, requests.Timeout):
+                    kind = "timed out"
+                elif isinstance(exc, requests.ConnectionError):
+                    kind = "connection failed"
+                else:
+                    kind = "body incomplete or corrupt"
                 last_error = f"{kind} ({type(exc).__name__})"
                 wait = self.policy.backoff * 2 ** (attempt - 1)
             else:

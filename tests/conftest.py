@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pipeline.cli import main
+from tests.replay import ReplayServer
 
 REFERENCE_DATE = "2026-11-28"
 
@@ -21,6 +22,7 @@ class Workspace:
     """A data folder, a dist folder and a warehouse under one temporary path."""
 
     root: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -39,6 +41,12 @@ class Workspace:
             "DATAINCLUSION_DATA_DIR": str(self.data_dir),
             "DATAINCLUSION_DIST_DIR": str(self.dist),
             "DATAINCLUSION_WAREHOUSE": str(self.warehouse),
+            # Tests never wait long: quick back-off, short timeouts.
+            "DATAINCLUSION_HTTP_BACKOFF": "0.01",
+            "DATAINCLUSION_HTTP_MAX_WAIT": "2",
+            "DATAINCLUSION_HTTP_TIMEOUT": "1",
+            "DATAINCLUSION_HTTP_ATTEMPTS": "3",
+            **self.extra_env,
         }
 
     def cli(self, *args: str) -> Result:
@@ -58,6 +66,14 @@ def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path)
 
 
+@pytest.fixture
+def replay_server() -> Iterator[ReplayServer]:
+    """A scripted HTTP server on 127.0.0.1 (port chosen by the system)."""
+    server = ReplayServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """One offline run on the bundled samples, shared by the tests of a module."""
@@ -70,9 +86,6 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 @pytest.fixture
 def reference_date() -> date:
     return date.fromisoformat(REFERENCE_DATE)
-
-
-RecordGetter = Callable[[str, str], dict]
 
 
 def record(ws: Workspace, table: str, record_id: str) -> dict:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.paths import SCHEMA_DIR
 from pipeline.publish.export import ExportedFile
+from pipeline.publish.extensions import published_schema
 from pipeline.schema import SCHEMA_PACKAGE_VERSION
 from pipeline.sources.base import Source
 
@@ -22,12 +21,13 @@ PACKAGE_NAME = "offre-insertion-data-inclusion"
 TITLES = {"structures": "Structures d’insertion", "services": "Services d’insertion"}
 
 
-def copy_schemas(directory: Path) -> None:
-    """Table Schemas beside the data, so the package is self-contained."""
+def write_schemas(directory: Path) -> None:
+    """Published Table Schemas beside the data, so the package is self-contained."""
     target = directory / "schema"
     target.mkdir(parents=True, exist_ok=True)
-    for path in SCHEMA_DIR.glob("*.schema.json"):
-        shutil.copyfile(path, target / path.name)
+    for table in TITLES:
+        text = json.dumps(published_schema(table), ensure_ascii=False, indent=2) + "\n"
+        (target / f"{table}.schema.json").write_text(text, encoding="utf-8")
 
 
 def resource_name(file: ExportedFile) -> str:
@@ -78,7 +78,7 @@ def build(files: list[ExportedFile], base: Path, reference_date: date, sources: 
 
 
 def write(files: list[ExportedFile], base: Path, reference_date: date, sources: list[Source]) -> Path:
-    copy_schemas(base)
+    write_schemas(base)
     path = base / "datapackage.json"
     descriptor = build(files, base, reference_date, sources)
     path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

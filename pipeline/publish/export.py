@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import schema
+from pipeline.publish.extensions import published_columns
 
 TABLES = ("structures", "services")
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "json": "application/json"}
@@ -42,10 +42,6 @@ class ExportedFile:
     @property
     def media_type(self) -> str:
         return MEDIA_TYPES[self.format]
-
-
-def published_columns(table: str) -> list[str]:
-    return schema.field_names(table)
 
 
 def _csv_select(con: duckdb.DuckDBPyConnection, table: str) -> str:

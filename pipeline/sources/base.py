@@ -72,6 +72,9 @@ class Source:
     # Credential name -> environment variable holding it (never logged).
     credentials: ClassVar[dict[str, str]] = {}
     fill_rates: ClassVar[tuple[FillRate, ...]] = ()
+    # vocab CSV name -> SQL listing the raw values the staging tables hold for
+    # it; a test checks every value seen in the sample is mapped or listed.
+    vocab_inputs: ClassVar[dict[str, str]] = {}
 
     @property
     def slug(self) -> str:

@@ -48,9 +48,9 @@ def _fallback(ctx: RunContext, source: Source, error: str) -> Collected:
     """Last good live archive of a failed source, flagged stale (or nothing at all)."""
     previous = archive.last_good(ctx.settings.raw_dir, source.name, origins=("live",))
     if previous is None:
-        ctx.warn(f"{source.name}: {error}; no earlier good archive, the source is left out of this run")
+        ctx.warn(f"{error}; no earlier good archive, the source is left out of this run")
         return Collected(source.name, "live", "failed", error=error)
-    ctx.warn(f"{source.name}: {error}; using its last good archive {previous.run_id} (stale)")
+    ctx.warn(f"{error}; using its last good archive {previous.run_id} (stale)")
     collected = _from_archive(source, previous, "live")
     collected.status = "stale"
     collected.stale_since = previous.run_id
@@ -85,7 +85,7 @@ def _fetch_live(ctx: RunContext, source: Source) -> Collected:
         return _fallback(ctx, source, str(exc))
     except Exception as exc:  # a connector bug must not stop the other sources
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return _fallback(ctx, source, f"unexpected error while fetching: {detail}")
+        return _fallback(ctx, source, f"{source.name}: unexpected error while fetching: {detail}")
 
 
 def _replay(ctx: RunContext, source: Source) -> Collected:

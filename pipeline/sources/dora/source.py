@@ -22,6 +22,14 @@ class Dora(Source):
         "page_size": "1000",
     }
     credentials = {"token": "DORA_API_TOKEN"}
+    vocab_inputs = {
+        "thematiques": "select unnest(thematiques) from stg_dora__services",
+        "publics": "select unnest(list_concat(profils, publics_libelles)) from stg_dora__services",
+        "modes_orientation": "select unnest(list_concat(modes_beneficiaire, modes_accompagnateur)) from stg_dora__services",
+        "types": "select unnest(types) from stg_dora__services",
+        "frais": "select frais from stg_dora__services",
+        "zones": "select zone_type from stg_dora__services",
+    }
     fill_rates = (
         FillRate("structures", "adresse", 0.9),
         FillRate("structures", "siret", 0.5),

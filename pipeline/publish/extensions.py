@@ -1,0 +1,38 @@
+"""Columns the publisher adds after the schema v1 fields, and the published Table Schemas.
+
+The v1 Table Schemas in `schema/` stay exactly the official model. What we
+publish is those fields, in order, followed by our own columns (for example
+`adresse_certifiee`), each documented here as a Table Schema field. A stage
+that adds a published column declares it here; the export, the data package
+and the site all read this list.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pipeline import schema
+
+EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
+    "structures": [],
+    "services": [],
+}
+
+
+def published_schema(table: str) -> dict[str, Any]:
+    """The Table Schema of a published table: v1 fields, then the publisher's columns."""
+    descriptor = copy.deepcopy(schema.load(table))
+    extra = EXTENSION_FIELDS[table]
+    if extra:
+        descriptor["fields"] += copy.deepcopy(extra)
+        descriptor["description"] += (
+            " Colonnes ajoutées par le publieur après les champs du schéma : "
+            + ", ".join(f"`{f['name']}`" for f in extra)
+            + "."
+        )
+    return descriptor
+
+
+def published_columns(table: str) -> list[str]:
+    return [f["name"] for f in published_schema(table)["fields"]]
