@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 import duckdb
 from duckdb.sqltypes import VARCHAR
 
+from pipeline.sql.opening_hours import osm_opening_hours_json
+
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section"}
 _DROP_TAGS = {"script", "style", "template", "noscript"}
 
@@ -51,3 +53,6 @@ def html_to_text(value: str) -> str:
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     con.create_function("html_to_text", html_to_text, [VARCHAR], VARCHAR, side_effects=False)
+    con.create_function(
+        "osm_opening_hours", osm_opening_hours_json, [VARCHAR], VARCHAR, null_handling="special", side_effects=False
+    )
