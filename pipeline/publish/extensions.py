@@ -14,9 +14,28 @@ from typing import Any
 
 from pipeline import schema
 
+SCORE_QUALITE_SERVICE = {
+    "name": "score_qualite",
+    "title": "Score de qualité",
+    "type": "number",
+    "description": (
+        "Score de qualité du service, entre 0 et 1, calculé selon les critères du paquet "
+        "data-inclusion-schema (v1/score_qualite.py) à la date de référence de la publication : "
+        "moyenne des critères applicables, arrondie à 2 décimales."
+    ),
+    "constraints": {"minimum": 0, "maximum": 1},
+}
+SCORE_QUALITE_STRUCTURE = {
+    **SCORE_QUALITE_SERVICE,
+    "description": (
+        "Moyenne des scores de qualité des services publiés de la structure, arrondie à 2 décimales ; "
+        "vide quand la structure n’a aucun service publié."
+    ),
+}
+
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
-    "structures": [],
-    "services": [],
+    "structures": [SCORE_QUALITE_STRUCTURE],
+    "services": [SCORE_QUALITE_SERVICE],
 }
 
 

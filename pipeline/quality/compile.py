@@ -1,0 +1,264 @@
+"""Table Schema -> DuckDB SQL: every field constraint becomes a set-based check.
+
+`parse_sql` turns a relation of raw cells (one column per field) into one
+row per record with, for each field, its typed value (`<field>`) and the list
+of its errors (`<field>__e`, structs `{c: code, x: offending value}`). The
+errors are exactly Frictionless' for the same cells: type errors, then
+`required`, `minLength`, `maxLength`, `pattern`, `enum`, `minimum`,
+`maximum`, and for arrays the constraints of each item.
+
+Cells arrive in one of two modes:
+- `text`: the characters of a CSV (or spreadsheet) cell, `NULL` or `''` when empty;
+- `json`: a JSON value (from a JSON file), whose kind matters as it does for
+  Frictionless (a number in a string field is a type error).
+
+SQL decides every cell written the usual way; a cell outside the "fast"
+forms of `cells.py` goes to `quality_cell`, which asks Frictionless itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pipeline.quality import cells
+
+TYPED = {"string": "varchar", "number": "double", "integer": "bigint", "date": "date", "array": "varchar[]"}
+ERROR_STRUCT = "struct(c varchar, x varchar)"
+NO_ERRORS = f"[]::{ERROR_STRUCT}[]"
+FALLBACK_STRUCT = '{"v": "VARCHAR", "i": ["VARCHAR"], "e": [{"c": "VARCHAR", "x": "VARCHAR"}]}'
+SUPPORTED = {
+    "string": {"required", "minLength", "maxLength", "pattern", "enum"},
+    "number": {"required", "minimum", "maximum", "enum"},
+    "integer": {"required", "minimum", "maximum", "enum"},
+    "date": {"required", "minimum", "maximum"},
+    "array": {"required", "minLength", "maxLength"},
+}
+SUPPORTED_ITEM = {"enum", "pattern"}
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _error(code: str, value: str) -> str:
+    return f"{{'c': {literal(code)}, 'x': {value}}}"
+
+
+def _errors_list(conditions: Iterable[tuple[str, str, str]]) -> str:
+    """SQL list of the errors whose condition holds: (condition, code, offending value)."""
+    parts = [f"case when {cond} then {_error(code, value)} end" for cond, code, value in conditions]
+    if not parts:
+        return NO_ERRORS
+    return f"list_filter([{', '.join(parts)}], lambda e: e is not null)"
+
+
+def _in_list(values: list[Any]) -> str:
+    return "(" + ", ".join(literal(v) for v in values) + ")"
+
+
+def _pattern_fails(pattern: str, value: str) -> str:
+    """Python `re` semantics: RE2 agrees on ASCII text without a newline; other text asks Python."""
+    regex = literal("^" + pattern + "$")
+    return (
+        f"(case when regexp_full_match({value}, {literal(cells.ASCII_LINE)}) "
+        f"then not regexp_matches({value}, {regex}) "
+        f"else quality_pattern_fails({literal(pattern)}, {value}) end)"
+    )
+
+
+def _typed_bound(field_type: str, bound: Any) -> str:
+    return f"date {literal(bound)}" if field_type == "date" else literal(bound)
+
+
+class FieldSql:
+    """The SQL of one Table Schema field: fast test, fallback call, typed value, errors."""
+
+    def __init__(self, table: str, descriptor: dict[str, Any], source: str | None, mode: str) -> None:
+        self.table = table
+        self.source = source
+        self.column = quote(source) if source is not None else None
+        self.name = descriptor["name"]
+        self.type = descriptor.get("type", "string")
+        self.format = descriptor.get("format", "default")
+        self.constraints = descriptor.get("constraints", {})
+        self.item = descriptor.get("arrayItem", {})
+        self.mode = mode
+        self._check_supported()
+
+    def _check_supported(self) -> None:
+        unknown = set(self.constraints) - SUPPORTED[self.type]
+        unknown |= set(self.item.get("constraints", {})) - SUPPORTED_ITEM
+        if self.item and self.item.get("type", "string") != "string":
+            unknown.add(f"arrayItem type {self.item['type']}")
+        if unknown:
+            raise NotImplementedError(f"{self.table}.{self.name}: no SQL check for {sorted(unknown)}")
+
+    # The raw cell as text (what Frictionless reads from CSV) and as the fallback receives it.
+
+    @property
+    def raw(self) -> str:
+        if self.column is None:
+            return "null::varchar"
+        if self.mode == "text":
+            return self.column
+        j = self.column
+        return f"(case json_type({j}) when 'VARCHAR' then {j} ->> '$' when 'NULL' then null else {j}::varchar end)"
+
+    def fallback_input(self, raw: str) -> str:
+        return raw if self.mode == "text" else f"{self.column}::varchar"
+
+    def missing(self, raw: str) -> str:
+        return f"({raw} is null or {raw} = '')"
+
+    def _json_kind_ok(self) -> str:
+        """In json mode, the JSON kinds whose text SQL reads exactly as Frictionless reads the value."""
+        kinds = {"string": ["VARCHAR"], "date": ["VARCHAR"], "number": ["VARCHAR", "BIGINT", "UBIGINT", "DOUBLE"],
+                 "integer": ["VARCHAR", "BIGINT", "UBIGINT"], "array": ["VARCHAR", "ARRAY"]}[self.type]
+        return f"json_type({self.column}) in {_in_list(kinds)}"
+
+    def fast(self, raw: str) -> str:
+        """SQL can decide this (non-missing) cell exactly."""
+        tests = []
+        if self.type == "string":
+            if self.format == "email":
+                tests.append(f"email_fast({raw})")
+            elif self.format == "uri":
+                tests.append(f"url_fast({raw})")
+            elif "pattern" in self.constraints:
+                tests.append(f"regexp_full_match({raw}, {literal(cells.ASCII_LINE)})")
+        elif self.type == "number":
+            tests.append(f"regexp_full_match({raw}, {literal(cells.NUMBER_FAST)})")
+        elif self.type == "integer":
+            tests.append(f"regexp_full_match({raw}, {literal(cells.INTEGER_FAST)})")
+        elif self.type == "date":
+            tests.append(f"regexp_full_match({raw}, {literal(cells.DATE_FAST)}) and not starts_with({raw}, '0000') "
+                         f"and try_cast({raw} as date) is not null")
+        elif self.type == "array":
+            tests.append(f"regexp_full_match({raw}, {literal(cells.ARRAY_FAST)})")
+        if self.mode == "json":
+            tests.insert(0, self._json_kind_ok())
+        return " and ".join(tests) or "true"
+
+    def fallback(self, raw: str) -> str:
+        fast = self.fast(raw)
+        if fast == "true" or self.column is None:
+            return f"null::{FALLBACK_STRUCT.replace(':', '')}" if False else "null"
+        call = (f"quality_cell({literal(self.table)}, {literal(self.name)}, {self.fallback_input(raw)}, "
+                f"{'true' if self.mode == 'json' else 'false'})")
+        return f"case when not {self.missing(raw)} and not ({fast}) then from_json({call}, '{FALLBACK_STRUCT}') end"
+
+    def value(self, raw: str, fb: str) -> str:
+        typed = TYPED[self.type]
+        if self.type == "array":
+            fast_value = f"from_json({raw}, '[\"VARCHAR\"]')"
+            slow_value = f"{fb}.i"
+        else:
+            fast_value = raw if self.type == "string" else f"{raw}::{typed}"
+            slow_value = f"{fb}.v::{typed}" if self.type != "string" else f"{fb}.v"
+        return f"(case when {self.missing(raw)} then null::{typed} when {fb} is null then {fast_value} else {slow_value} end)"
+
+    def _scalar_checks(self, raw: str) -> list[tuple[str, str, str]]:
+        c = self.constraints
+        checks: list[tuple[str, str, str]] = []
+        typed = raw if self.type == "string" else f"{raw}::{TYPED[self.type]}"
+        if self.type == "string":
+            if "minLength" in c:
+                checks.append((f"length({raw}) < {c['minLength']}", "min-length", raw))
+            if "maxLength" in c:
+                checks.append((f"length({raw}) > {c['maxLength']}", "max-length", raw))
+            if "pattern" in c:
+                checks.append((_pattern_fails(c["pattern"], raw), "pattern", raw))
+        if "enum" in c:
+            checks.append((f"{typed} not in {_in_list(c['enum'])}", "enum", raw))
+        if "minimum" in c:
+            checks.append((f"{typed} < {_typed_bound(self.type, c['minimum'])}", "minimum", raw))
+        if "maximum" in c:
+            checks.append((f"{typed} > {_typed_bound(self.type, c['maximum'])}", "maximum", raw))
+        return checks
+
+    def _array_errors(self, raw: str) -> str:
+        items = f"from_json({raw}, '[\"VARCHAR\"]')"
+        c = self.constraints
+        level = []
+        if "minLength" in c:
+            level.append((f"len({items}) < {c['minLength']}", "min-items", raw))
+        if "maxLength" in c:
+            level.append((f"len({items}) > {c['maxLength']}", "max-items", raw))
+        item_checks = []
+        ic = self.item.get("constraints", {})
+        if "pattern" in ic:
+            item_checks.append((f"it <> '' and {_pattern_fails(ic['pattern'], 'it')}", "item-pattern", "it"))
+        if "enum" in ic:
+            item_checks.append((f"it <> '' and it not in {_in_list(ic['enum'])}", "item-enum", "it"))
+        per_item = (f"flatten(list_transform({items}, lambda it: {_errors_list(item_checks)}))"
+                    if item_checks else NO_ERRORS)
+        if not level:
+            return per_item
+        level_fails = " or ".join(cond for cond, _, _ in level)
+        return f"(case when {level_fails} then {_errors_list(level)} else {per_item} end)"
+
+    def errors(self, raw: str, fb: str) -> str:
+        required = self.constraints.get("required")
+        if_missing = f"[{_error('required', 'null::varchar')}]" if required else NO_ERRORS
+        checked = self._array_errors(raw) if self.type == "array" else _errors_list(self._scalar_checks(raw))
+        return f"(case when {self.missing(raw)} then {if_missing} when {fb} is null then {checked} else {fb}.e end)"
+
+
+def field_sqls(table: str, table_schema: dict[str, Any], columns: dict[str, str], mode: str) -> list[FieldSql]:
+    """One FieldSql per schema field; `columns` maps a field to its input column (absent fields are empty)."""
+    return [
+        FieldSql(table, f, columns.get(f["name"]), mode)
+        for f in table_schema["fields"]
+    ]
+
+
+def parse_sql(table: str, table_schema: dict[str, Any], relation: str, columns: dict[str, str], mode: str,
+              keep: Iterable[str] = ("_row",)) -> str:
+    """SELECT: the kept columns, then per field its typed value and its error list (`<field>__e`)."""
+    fields = field_sqls(table, table_schema, columns, mode)
+    kept = ", ".join(quote(k) for k in keep)
+    raws = ", ".join(f"{f.raw} as {quote('r__' + f.name)}" for f in fields)
+    inputs = ", ".join(f.column for f in fields if f.column and mode == "json")
+    fbs = ", ".join(f"{f.fallback(quote('r__' + f.name))} as {quote('fb__' + f.name)}" for f in fields)
+    outs = []
+    for f in fields:
+        raw, fb = quote("r__" + f.name), quote("fb__" + f.name)
+        outs.append(f"{f.value(raw, fb)} as {quote(f.name)}")
+        outs.append(f"{f.errors(raw, fb)} as {quote(f.name + '__e')}")
+    extra = f", {inputs}" if inputs else ""
+    return (
+        f"with raw as (select {kept}, {raws}{extra} from {relation}),\n"
+        f"checked as (select *, {fbs} from raw)\n"
+        f"select {kept}, {', '.join(outs)} from checked"
+    )
+
+
+def errors_sql(table_schema: dict[str, Any], parsed: str, key: str = "_row") -> str:
+    """One row per cell error of a parsed relation: key, field, code, value."""
+    parts = [
+        f"select {quote(key)}, {literal(f['name'])} as field, e.c as code, e.x as value "
+        f"from (select {quote(key)}, unnest({quote(f['name'] + '__e')}) as e from {parsed} "
+        f"where len({quote(f['name'] + '__e')}) > 0)"
+        for f in table_schema["fields"]
+    ]
+    return "\nunion all\n".join(parts)
+
+
+def text_of(column: str, field_type: str) -> str:
+    """A typed warehouse column as the CSV export writes it (lists as JSON arrays)."""
+    if field_type == "array":
+        return f"to_json({column})::varchar"
+    if field_type == "date":
+        return f"strftime({column}, '%Y-%m-%d')"
+    return f"{column}::varchar"
