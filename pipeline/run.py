@@ -11,7 +11,7 @@ from pipeline import sources as source_registry
 from pipeline.config import Settings
 from pipeline.context import RunContext
 from pipeline.publish import release
-from pipeline.quality import check
+from pipeline.quality import check, reports
 from pipeline.sources import archive, collect, transform
 from pipeline.sources.base import SourceError
 from pipeline.website import build as website
@@ -25,6 +25,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("check", check.run),
     ("export", release.export_stage),
     ("validate", release.validate_stage),
+    ("reports", reports.run),
     ("render", website.render),
 ]
 

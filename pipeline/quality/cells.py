@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 from duckdb.sqltypes import BOOLEAN, DOUBLE, INTEGER, VARCHAR
 
-from pipeline.paths import SCHEMA_DIR
+from pipeline.quality import tables
 
 # Values matching these are decided in SQL (see the module docstring). Each
 # is a subset of what the reference implementation accepts, which a test
@@ -35,6 +35,13 @@ ASCII_LINE = r"[\x00-\x09\x0B-\x7F]*"
 NUMBER_FAST = r"-?[0-9]{1,9}(\.[0-9]{1,6})?"
 INTEGER_FAST = r"-?[0-9]{1,15}"
 DATE_FAST = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Sure rejections: in printable ASCII without spaces, a shape the reference parser never
+# accepts. Each shape is a superset of what the parser accepts, so a rejection is certain.
+PRINTABLE = r"[!-~]+"
+DATE_SHAPE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+NUMBER_SHAPE = r"[+-]?([0-9_.eE+-]+|[iI][nN][fF]([iI][nN][iI][tT][yY])?|[sS]?[nN][aA][nN][0-9]*)"
+INTEGER_SHAPE = r"[+-]?[0-9_]+"
+URI_SCHEME = r"^[a-zA-Z][a-zA-Z0-9+.-]*:"
 _JSON_STRING = r'"[^"\\\x00-\x1F]*"'
 _WS = r"[ \t\n\r]*"
 ARRAY_FAST = rf"\[{_WS}({_JSON_STRING}({_WS},{_WS}{_JSON_STRING})*)?{_WS}\]"
@@ -49,7 +56,7 @@ URL_FAST = (
     rf"(/{_URL_CHARS}*)?(\?({_URL_CHARS}|\?)*)?(#({_URL_CHARS}|\?)*)?"
 )
 
-_TYPE_CODES = {
+TYPE_CODES = {
     ("string", "email"): "email-invalid",
     ("string", "uri"): "uri-invalid",
     ("string", "default"): "string-invalid",
@@ -75,8 +82,7 @@ _ITEM_CODES = {"type": "item-invalid", "enum": "item-enum", "pattern": "item-pat
 def _fields(table: str) -> dict[str, Any]:
     from frictionless import Schema
 
-    descriptor = json.loads((SCHEMA_DIR / f"{table}.schema.json").read_text(encoding="utf-8"))
-    return {field.name: field for field in Schema.from_descriptor(descriptor).fields}
+    return {field.name: field for field in Schema.from_descriptor(tables.load(table)).fields}
 
 
 @lru_cache(maxsize=None)
@@ -118,7 +124,7 @@ def _note_codes(notes: dict[str, str] | None, field: Any, codes: dict[str, str])
     out = []
     for name in notes:
         if name == "type":
-            out.append(_TYPE_CODES[(field.type, field.format or "default")])
+            out.append(TYPE_CODES[(field.type, field.format or "default")])
         else:
             out.append(codes[name])
     return out
@@ -140,7 +146,7 @@ def cell(table: str, name: str, raw: str, is_json: bool) -> dict[str, Any]:
                 _, item_notes = item_reader(item)
                 for note in item_notes or {}:
                     errors.append({"c": _ITEM_CODES[note], "x": _text(item)})
-    type_failed = any(e["c"] in _TYPE_CODES.values() for e in errors)
+    type_failed = any(e["c"] in TYPE_CODES.values() for e in errors)
     return {"v": None if type_failed else _text(parsed), "i": items, "e": errors}
 
 
@@ -196,6 +202,21 @@ def _macros() -> str:
         and length(x) <= 254 and length(split_part(x, '@', 1)) <= 64
         and not contains(split_part(x, '@', 2), '--')
         and lower(regexp_extract(x, '\\.([a-zA-Z]+)$', 1)) not in ({special});
+    create or replace macro email_reject(x) as
+        length(x) - length(replace(x, '@', '')) <> 1
+        or (regexp_full_match(x, '{PRINTABLE}') and (
+            split_part(x, '@', 1) = '' or split_part(x, '@', 2) = '' or not contains(split_part(x, '@', 2), '.')
+            or length(split_part(x, '@', 1)) > 64 or length(split_part(x, '@', 2)) > 253));
+    create or replace macro uri_has_scheme(x) as regexp_matches(x, '{URI_SCHEME}');
+    create or replace macro date_fast(x) as
+        regexp_full_match(x, '{DATE_FAST}') and not starts_with(x, '0000') and try_cast(x as date) is not null;
+    create or replace macro date_reject(x) as
+        regexp_full_match(x, '{PRINTABLE}') and not regexp_full_match(x, '{DATE_SHAPE}');
+    create or replace macro number_reject(x) as
+        regexp_full_match(x, '{PRINTABLE}') and not regexp_full_match(x, '{NUMBER_SHAPE}');
+    create or replace macro integer_reject(x) as
+        regexp_full_match(x, '{PRINTABLE}') and not regexp_full_match(x, '{INTEGER_SHAPE}');
+    create or replace macro array_reject(x) as not regexp_matches(x, '^[ \\t\\n\\r]*\\[');
     create or replace macro url_fast(x) as
         regexp_full_match(x, '{URL_FAST.replace("'", "''")}')
         and length(x) <= 2083

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline import schema
+from pipeline.quality import tables as schema
 from pipeline.context import RunContext
 from pipeline.paths import PACKAGE_DIR
 from pipeline.quality import engine

@@ -121,52 +121,68 @@ class FieldSql:
     def missing(self, raw: str) -> str:
         return f"({raw} is null or {raw} = '')"
 
-    def _json_kind_ok(self) -> str:
-        """In json mode, the JSON kinds whose text SQL reads exactly as Frictionless reads the value."""
-        kinds = {"string": ["VARCHAR"], "date": ["VARCHAR"], "number": ["VARCHAR", "BIGINT", "UBIGINT", "DOUBLE"],
-                 "integer": ["VARCHAR", "BIGINT", "UBIGINT"], "array": ["VARCHAR", "ARRAY"]}[self.type]
-        return f"json_type({self.column}) in {_in_list(kinds)}"
+    def _json_kinds(self) -> tuple[list[str], list[str]]:
+        """In json mode: JSON kinds whose text SQL reads as Frictionless reads the value, and kinds always wrong."""
+        if self.type in ("string", "date"):
+            return ["VARCHAR"], ["BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN", "ARRAY", "OBJECT"]
+        if self.type == "number":
+            return ["VARCHAR", "BIGINT", "UBIGINT", "DOUBLE"], ["BOOLEAN", "ARRAY", "OBJECT"]
+        if self.type == "integer":  # a JSON 3.0 is an integer for Frictionless: asked to Python
+            return ["VARCHAR", "BIGINT", "UBIGINT"], ["BOOLEAN", "ARRAY", "OBJECT"]
+        return ["VARCHAR", "ARRAY"], ["BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN", "OBJECT"]
 
-    def fast(self, raw: str) -> str:
-        """SQL can decide this (non-missing) cell exactly."""
-        tests = []
+    def _text_forms(self, raw: str) -> tuple[str, str]:
+        """(decided, type_ok) for a non-missing text cell."""
+        ascii_line = f"regexp_full_match({raw}, {literal(cells.ASCII_LINE)})"
         if self.type == "string":
             if self.format == "email":
-                tests.append(f"email_fast({raw})")
+                decided, ok = f"(email_fast({raw}) or email_reject({raw}))", f"email_fast({raw})"
             elif self.format == "uri":
-                tests.append(f"url_fast({raw})")
-            elif "pattern" in self.constraints:
-                tests.append(f"regexp_full_match({raw}, {literal(cells.ASCII_LINE)})")
-        elif self.type == "number":
-            tests.append(f"regexp_full_match({raw}, {literal(cells.NUMBER_FAST)})")
-        elif self.type == "integer":
-            tests.append(f"regexp_full_match({raw}, {literal(cells.INTEGER_FAST)})")
-        elif self.type == "date":
-            tests.append(f"regexp_full_match({raw}, {literal(cells.DATE_FAST)}) and not starts_with({raw}, '0000') "
-                         f"and try_cast({raw} as date) is not null")
-        elif self.type == "array":
-            tests.append(f"regexp_full_match({raw}, {literal(cells.ARRAY_FAST)})")
-        if self.mode == "json":
-            tests.insert(0, self._json_kind_ok())
-        return " and ".join(tests) or "true"
+                decided, ok = f"not contains({raw}, '@')", f"uri_has_scheme({raw})"
+            else:
+                decided, ok = "true", "true"
+            if "pattern" in self.constraints:
+                decided = ascii_line if decided == "true" else f"{decided} and {ascii_line}"
+            return decided, ok
+        fast, reject = {
+            "number": (f"regexp_full_match({raw}, {literal(cells.NUMBER_FAST)})", f"number_reject({raw})"),
+            "integer": (f"regexp_full_match({raw}, {literal(cells.INTEGER_FAST)})", f"integer_reject({raw})"),
+            "date": (f"date_fast({raw})", f"date_reject({raw})"),
+            "array": (f"regexp_full_match({raw}, {literal(cells.ARRAY_FAST)})", f"array_reject({raw})"),
+        }[self.type]
+        return f"({fast} or {reject})", fast
+
+    def forms(self, raw: str) -> tuple[str, str]:
+        """(decided, type_ok): whether SQL decides this non-missing cell, and whether its type is right."""
+        decided, ok = self._text_forms(raw)
+        if self.mode != "json":
+            return decided, ok
+        kind = f"json_type({self.column})"
+        readable, wrong = self._json_kinds()
+        return (f"({kind} in {_in_list(wrong)} or ({kind} in {_in_list(readable)} and {decided}))",
+                f"({kind} in {_in_list(readable)} and {ok})")
 
     def fallback(self, raw: str) -> str:
-        fast = self.fast(raw)
-        if fast == "true" or self.column is None:
-            return f"null::{FALLBACK_STRUCT.replace(':', '')}" if False else "null"
+        decided, _ = self.forms(raw)
+        if decided == "true" or self.column is None:
+            return "null"
         call = (f"quality_cell({literal(self.table)}, {literal(self.name)}, {self.fallback_input(raw)}, "
                 f"{'true' if self.mode == 'json' else 'false'})")
-        return f"case when not {self.missing(raw)} and not ({fast}) then from_json({call}, '{FALLBACK_STRUCT}') end"
+        return f"case when not {self.missing(raw)} and not ({decided}) then from_json({call}, '{FALLBACK_STRUCT}') end"
 
     def value(self, raw: str, fb: str) -> str:
         typed = TYPED[self.type]
+        _, ok = self.forms(raw)
         if self.type == "array":
             fast_value = f"from_json({raw}, '[\"VARCHAR\"]')"
             slow_value = f"{fb}.i"
         else:
             fast_value = raw if self.type == "string" else f"{raw}::{typed}"
             slow_value = f"{fb}.v::{typed}" if self.type != "string" else f"{fb}.v"
-        return f"(case when {self.missing(raw)} then null::{typed} when {fb} is null then {fast_value} else {slow_value} end)"
+        if ok != "true":
+            fast_value = f"(case when {ok} then {fast_value} end)"
+        return (f"(case when {self.missing(raw)} then null::{typed} when {fb} is null then {fast_value} "
+                f"else {slow_value} end)")
 
     def _scalar_checks(self, raw: str) -> list[tuple[str, str, str]]:
         c = self.constraints
@@ -212,6 +228,10 @@ class FieldSql:
         required = self.constraints.get("required")
         if_missing = f"[{_error('required', 'null::varchar')}]" if required else NO_ERRORS
         checked = self._array_errors(raw) if self.type == "array" else _errors_list(self._scalar_checks(raw))
+        _, ok = self.forms(raw)
+        if ok != "true":
+            type_code = cells.TYPE_CODES[(self.type, self.format)]
+            checked = f"(case when {ok} then {checked} else [{_error(type_code, raw)}] end)"
         return f"(case when {self.missing(raw)} then {if_missing} when {fb} is null then {checked} else {fb}.e end)"
 
 

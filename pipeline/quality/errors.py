@@ -96,9 +96,9 @@ def blocking_codes() -> list[str]:
 
 @lru_cache(maxsize=None)
 def _constraints(entity: str, field: str, item: bool) -> dict[str, Any]:
-    from pipeline import schema
+    from pipeline.quality import tables
 
-    for descriptor in schema.load(entity)["fields"]:
+    for descriptor in tables.load(entity)["fields"]:
         if descriptor["name"] == field:
             holder = descriptor.get("arrayItem", {}) if item else descriptor
             return dict(holder.get("constraints", {}))
@@ -140,13 +140,16 @@ class QualityError:
     def severity(self) -> str:
         return self.rule.severity
 
-    @property
-    def detail(self) -> str:
-        """The French message alone, with personal data masked."""
-        value = shown_value(self.field, self.value)
+    def describe(self, mask: bool = True) -> str:
+        """The French message alone; personal data is masked unless told otherwise (the producer's own file)."""
+        value = shown_value(self.field, self.value) if mask else self.value
         limit = limit_of(self.entity, self.field, self.code)
         return self.rule.template.format(field=self.field, value=value if value is not None else "(vide)",
                                          limit=limit)
+
+    @property
+    def detail(self) -> str:
+        return self.describe(mask=True)
 
     @property
     def message(self) -> str:
