@@ -15,7 +15,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from pipeline import config, schema
+from pipeline import config
 from pipeline.config import ConfigError
 from pipeline.sources.base import SourceError
 
@@ -136,6 +136,8 @@ def report(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None)
 @click.option("--check", is_flag=True, help="Only compare schema/ with the installed package; exit 1 on drift.")
 def schema_command(check: bool) -> None:
     """Write schema/*.schema.json and schema/referentiels/*.csv from data-inclusion-schema."""
+    from pipeline import schema
+
     if check:
         drift = [rel for rel, text in schema.generated_files().items()
                  if not (schema.SCHEMA_DIR / rel).exists()

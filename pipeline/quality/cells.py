@@ -208,10 +208,10 @@ def _macros() -> str:
             split_part(x, '@', 1) = '' or split_part(x, '@', 2) = '' or not contains(split_part(x, '@', 2), '.')
             or length(split_part(x, '@', 1)) > 64 or length(split_part(x, '@', 2)) > 253));
     create or replace macro uri_has_scheme(x) as regexp_matches(x, '{URI_SCHEME}');
-    create or replace macro date_fast(x) as
-        regexp_full_match(x, '{DATE_FAST}') and not starts_with(x, '0000') and try_cast(x as date) is not null;
-    create or replace macro date_reject(x) as
-        regexp_full_match(x, '{PRINTABLE}') and not regexp_full_match(x, '{DATE_SHAPE}');
+    create or replace macro date_of(x) as
+        case when regexp_full_match(x, '{DATE_SHAPE}') and not starts_with(x, '0000') then try_cast(
+            split_part(x, '-', 1) || '-' || lpad(split_part(x, '-', 2), 2, '0') || '-'
+            || lpad(split_part(x, '-', 3), 2, '0') as date) end;
     create or replace macro number_reject(x) as
         regexp_full_match(x, '{PRINTABLE}') and not regexp_full_match(x, '{NUMBER_SHAPE}');
     create or replace macro integer_reject(x) as

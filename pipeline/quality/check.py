@@ -49,7 +49,7 @@ def build_errors(ctx: RunContext) -> None:
     engine.run(con, inputs, ctx.settings.reference_date, prefix=PREFIX, communes=communes)
     parts = [
         f"select p.source, {literal(entity)} as entity, p.id as record_id, e.field, e.code, e.value, e.severity "
-        f"from {engine.errors(PREFIX, entity)} as e join {engine.parsed(PREFIX, entity)} as p using (_row)"
+        f"from {engine.errors(PREFIX, entity)} as e join {engine.keys(PREFIX, entity)} as p using (_row)"
         for entity in engine.ENTITIES
     ]
     con.execute(f"create or replace table int__errors ({ERROR_COLUMNS})")

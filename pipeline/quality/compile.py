@@ -144,10 +144,11 @@ class FieldSql:
             if "pattern" in self.constraints:
                 decided = ascii_line if decided == "true" else f"{decided} and {ascii_line}"
             return decided, ok
+        if self.type == "date":
+            return f"regexp_full_match({raw}, {literal(cells.PRINTABLE)})", f"date_of({raw}) is not null"
         fast, reject = {
             "number": (f"regexp_full_match({raw}, {literal(cells.NUMBER_FAST)})", f"number_reject({raw})"),
             "integer": (f"regexp_full_match({raw}, {literal(cells.INTEGER_FAST)})", f"integer_reject({raw})"),
-            "date": (f"date_fast({raw})", f"date_reject({raw})"),
             "array": (f"regexp_full_match({raw}, {literal(cells.ARRAY_FAST)})", f"array_reject({raw})"),
         }[self.type]
         return f"({fast} or {reject})", fast
@@ -177,7 +178,7 @@ class FieldSql:
             fast_value = f"from_json({raw}, '[\"VARCHAR\"]')"
             slow_value = f"{fb}.i"
         else:
-            fast_value = raw if self.type == "string" else f"{raw}::{typed}"
+            fast_value = {"string": raw, "date": f"date_of({raw})"}.get(self.type, f"{raw}::{typed}")
             slow_value = f"{fb}.v::{typed}" if self.type != "string" else f"{fb}.v"
         if ok != "true":
             fast_value = f"(case when {ok} then {fast_value} end)"
@@ -187,7 +188,7 @@ class FieldSql:
     def _scalar_checks(self, raw: str) -> list[tuple[str, str, str]]:
         c = self.constraints
         checks: list[tuple[str, str, str]] = []
-        typed = raw if self.type == "string" else f"{raw}::{TYPED[self.type]}"
+        typed = {"string": raw, "date": f"date_of({raw})"}.get(self.type, f"{raw}::{TYPED[self.type]}")
         if self.type == "string":
             if "minLength" in c:
                 checks.append((f"length({raw}) < {c['minLength']}", "min-length", raw))

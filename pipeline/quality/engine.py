@@ -1,10 +1,18 @@
-"""Run every check of both tables on relations already in DuckDB, set-based.
+"""Run every check of both tables on relations in DuckDB, set-based, in two passes.
 
 Used by the pipeline's `check` stage (on the mapped tables, as the CSV export
-will write them) and by `datainclusion validate` (on a producer's file). For
-each table it creates `<prefix>_parsed__<table>` (one row per record: `_row`,
-typed values, per-field error lists) and `<prefix>_errors__<table>` (one row
-per error: `_row`, field, code, value, severity).
+will write them) and by `datainclusion validate` (on a producer's file).
+
+1. The screen (`screen.py`) reads every record once and keeps its keys
+   (`<prefix>_keys__<table>`: `_row`, source, id, structure_id), whether it is
+   a suspect (with its cells, to explain them), and the warnings of a record
+   that is not.
+2. Suspects are explained cell by cell (`compile.py`, `<prefix>_parsed__<table>`)
+   and by the per-record v1 rules; rules across records (primary key, foreign
+   key, id prefix) run over every record's keys.
+
+`<prefix>_errors__<table>` gets one row per error: `_row`, field, code,
+value, severity. `screen=False` explains every record (the tests compare).
 """
 
 from __future__ import annotations
@@ -16,9 +24,11 @@ from typing import Any
 import duckdb
 
 from pipeline.quality import cells
-from pipeline.quality.compile import errors_sql, literal, parse_sql
+from pipeline.quality.compile import errors_sql, field_sqls, literal, parse_sql, quote
 from pipeline.quality.errors import RULES, WARNING, blocking_codes
-from pipeline.quality.rules import RuleContext, dataset_errors_sql
+from pipeline.quality.rules import (RuleContext, global_rules_sql, key_fields, row_rules, row_rules_sql,
+                                    screen_conditions, warnings_list_sql)
+from pipeline.quality.screen import canonical, certain_ok
 
 ENTITIES = ("structures", "services")
 
@@ -38,6 +48,10 @@ def parsed(prefix: str, table: str) -> str:
     return f"{prefix}_parsed__{table}"
 
 
+def keys(prefix: str, table: str) -> str:
+    return f"{prefix}_keys__{table}"
+
+
 def errors(prefix: str, table: str) -> str:
     return f"{prefix}_errors__{table}"
 
@@ -47,38 +61,74 @@ def _severity_sql() -> str:
     return f"case when code in ({', '.join(literal(c) for c in warnings)}) then 'warning' else 'error' end"
 
 
+def screen_sql(item: Input, ctx: RuleContext) -> str:
+    """Pass 1: `_row`, typed keys, `suspect`, and the warnings of non-suspects."""
+    fields = {f.name: f for f in field_sqls(item.table, item.table_schema, item.columns, item.mode)}
+
+    def raw(name: str) -> str:
+        return fields[name].raw
+
+    extra = screen_conditions(item.table_schema, ctx, raw)
+    ok = " and ".join(certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items())
+    typed_keys = ", ".join(f"{fields[n].value(fields[n].raw, 'null')} as {quote(n)}"
+                           for n in key_fields(item.table_schema))
+    rules = row_rules(item.table_schema, ctx, lambda n: canonical(fields[n], raw(n)))
+    guards = {n: f"contains({raw(n)}, ',')" for n, f in fields.items() if f.type == "array"}
+    sources = sorted(set(item.columns.values()))
+    kept = f"struct_pack({', '.join(quote(c) for c in sources)})" if sources else "null"
+    return (
+        f"select _row, {typed_keys}, not __ok as suspect, case when __ok then {warnings_list_sql(rules, guards)} "
+        f"end as warnings, case when not __ok then {kept} end as __cells "
+        f"from (select *, {ok} as __ok from {item.relation})"
+    )
+
+
 def _cascade_sql(prefix: str) -> str:
     """Services of a structure that has a blocking error cannot be published either."""
     blocking = ", ".join(literal(c) for c in blocking_codes())
-    structures, services = parsed(prefix, "structures"), parsed(prefix, "services")
     return (
         f"select s._row, 'structure_id' as field, 'structure-quarantined' as code, s.structure_id as value "
-        f"from {services} as s where s.structure_id in ("
-        f"select p.id from {structures} as p join {errors(prefix, 'structures')} as e using (_row) "
-        f"where e.code in ({blocking}) and p.id is not null)"
+        f"from {keys(prefix, 'services')} as s where s.structure_id in ("
+        f"select k.id from {keys(prefix, 'structures')} as k join {errors(prefix, 'structures')} as e using (_row) "
+        f"where e.code in ({blocking}) and k.id is not null)"
+    )
+
+
+def _check_table(con: duckdb.DuckDBPyConnection, item: Input, ctx: RuleContext, prefix: str, screen: bool,
+                 cascade: bool) -> None:
+    table = item.table
+    con.execute(f"create or replace temp table {keys(prefix, table)} as {screen_sql(item, ctx)}")
+    relation = item.relation
+    if screen:  # the suspects' cells, kept by the screen: the file is not read twice
+        relation = f"(select _row, unnest(__cells) from {keys(prefix, table)} where suspect)"
+    con.execute(f"create or replace temp table {parsed(prefix, table)} as "
+                + parse_sql(table, item.table_schema, relation, item.columns, item.mode))
+    parts = [errors_sql(item.table_schema, parsed(prefix, table))]
+    parts += row_rules_sql(row_rules(item.table_schema, ctx), parsed(prefix, table))
+    parts += global_rules_sql(item.table_schema, keys(prefix, table), ctx)
+    if screen:
+        parts.append(f"select _row, w.field, w.code, w.value from (select _row, unnest(warnings) as w "
+                     f"from {keys(prefix, table)} where not suspect and len(warnings) > 0)")
+    if cascade:
+        parts.append(_cascade_sql(prefix))
+    con.execute(
+        f"create or replace temp table {errors(prefix, table)} as "
+        f"select _row, field, code, value, {_severity_sql()} as severity from ("
+        + "\nunion all\n".join(parts) + ") order by _row, field, code, value"
     )
 
 
 def run(con: duckdb.DuckDBPyConnection, inputs: list[Input], reference_date: date, *, prefix: str,
-        check_source: bool = True, communes: str | None = None) -> dict[str, int]:
-    """Parse and check every input (structures first); returns the error count per table."""
+        check_source: bool = True, communes: str | None = None, screen: bool = True) -> dict[str, int]:
+    """Check every input (structures first); returns the number of suspects per table."""
     cells.register(con)
     by_table = {i.table: i for i in inputs}
     counts = {}
     for table in (t for t in ENTITIES if t in by_table):
-        item = by_table[table]
-        con.execute(f"create or replace temp table {parsed(prefix, table)} as "
-                    + parse_sql(table, item.table_schema, item.relation, item.columns, item.mode))
-        referenced = parsed(prefix, "structures") if table == "services" and "structures" in by_table else None
-        ctx = RuleContext(reference_date.isoformat(), referenced, check_source, communes)
-        parts = [errors_sql(item.table_schema, parsed(prefix, table)),
-                 dataset_errors_sql(item.table_schema, parsed(prefix, table), ctx)]
-        if referenced:
-            parts.append(_cascade_sql(prefix))
-        con.execute(
-            f"create or replace temp table {errors(prefix, table)} as "
-            f"select _row, field, code, value, {_severity_sql()} as severity from ("
-            + "\nunion all\n".join(parts) + ") order by _row, field, code, value"
-        )
-        counts[table] = con.execute(f"select count(*) from {errors(prefix, table)}").fetchall()[0][0]
+        with_structures = table == "services" and "structures" in by_table
+        ctx = RuleContext(reference_date.isoformat(), keys(prefix, "structures") if with_structures else None,
+                          check_source, communes)
+        _check_table(con, by_table[table], ctx, prefix, screen, cascade=with_structures)
+        counts[table] = con.execute(f"select count(*) from {keys(prefix, table)} where suspect").fetchall()[0][0]
     return counts
+

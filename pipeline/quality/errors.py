@@ -77,7 +77,6 @@ _RULES = [
     Rule("url-syntax", ERROR, "« {value} » n’est pas une URL http(s) valide selon le schéma v1 ({field})"),
     Rule("structure-quarantined", ERROR, "la structure « {value} » du service est elle-même en quarantaine"),
     Rule("nom-trailing-period", WARNING, "le nom « {value} » se termine par un point"),
-    Rule("duplicate-item", WARNING, "la liste « {field} » contient des doublons : {value}"),
     Rule("code-insee-unknown", WARNING, "le code commune « {value} » n’existe pas dans le Code officiel géographique"),
     # Producer files: columns.
     Rule("missing-column", ERROR, "la colonne obligatoire « {field} » est absente"),

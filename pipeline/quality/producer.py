@@ -195,18 +195,22 @@ def validate(paths: list[Path], reference_date: date, source: str | None = None)
     for table, item in found.items():
         inputs[table], notes[table] = _input(con, item, source)
     check_source = source is not None or all("source" in i.columns for i in found.values())
-    engine.run(con, list(inputs.values()), reference_date, prefix=PREFIX, check_source=check_source,
-               communes="ref__communes")
+    try:
+        engine.run(con, list(inputs.values()), reference_date, prefix=PREFIX, check_source=check_source,
+                   communes="ref__communes")
+    except duckdb.InvalidInputException as exc:  # a CSV file is read only now, by the checks
+        raise readers.UnreadableFile(f"fichier illisible : {str(exc).splitlines()[0]}") from exc
     reports = []
     for table in (t for t in engine.ENTITIES if t in found):
         item = found[table]
         rows = con.execute(
             f"select p.source, p.id, e._row, e.field, e.code, e.value from {engine.errors(PREFIX, table)} as e "
-            f"join {engine.parsed(PREFIX, table)} as p using (_row) order by e._row, e.field, e.code, e.value"
+            f"join {engine.keys(PREFIX, table)} as p using (_row) order by e._row, e.field, e.code, e.value"
         ).fetchall()
         errors = [QualityError(src, table, rid, fld, code, value, line) for src, rid, line, fld, code, value in rows]
         if table == "services" and "structures" not in found:
             notes[table].append("aucune table de structures fournie : « structure_id » n’est pas vérifié")
-        reports.append(TableReport(item, item.rows, errors, _table_errors(item, inputs[table].columns), notes[table]))
+        records = con.execute(f"select count(*) from {engine.keys(PREFIX, table)}").fetchall()[0][0]
+        reports.append(TableReport(item, records, errors, _table_errors(item, inputs[table].columns), notes[table]))
     con.close()
     return Report(reference_date, reports)
