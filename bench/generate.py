@@ -224,7 +224,7 @@ def generate(directory: Path, structures: int = 100_000, services: int = 140_000
     package = {
         "name": "bench-validation",
         "resources": [
-            {"name": table, "path": f"{table}.csv", "format": "csv", "encoding": "utf-8",
+            {"name": table, "type": "table", "path": f"{table}.csv", "format": "csv", "encoding": "utf-8",
              "schema": f"schema/{table}.schema.json"}
             for table in ("structures", "services")
         ],

@@ -246,7 +246,8 @@ def field_sqls(table: str, table_schema: dict[str, Any], columns: dict[str, str]
 
 def parse_sql(table: str, table_schema: dict[str, Any], relation: str, columns: dict[str, str], mode: str,
               keep: Iterable[str] = ("_row",)) -> str:
-    """SELECT: the kept columns, then per field its typed value and its error list (`<field>__e`)."""
+    """SELECT: the kept columns, then per field its typed value and its error list (`<field>__e`);
+    dates also keep their text (`<field>__raw`), for the v1 rule on how a date is written."""
     fields = field_sqls(table, table_schema, columns, mode)
     kept = ", ".join(quote(k) for k in keep)
     raws = ", ".join(f"{f.raw} as {quote('r__' + f.name)}" for f in fields)
@@ -257,6 +258,8 @@ def parse_sql(table: str, table_schema: dict[str, Any], relation: str, columns: 
         raw, fb = quote("r__" + f.name), quote("fb__" + f.name)
         outs.append(f"{f.value(raw, fb)} as {quote(f.name)}")
         outs.append(f"{f.errors(raw, fb)} as {quote(f.name + '__e')}")
+        if f.type == "date":
+            outs.append(f"{raw} as {quote(f.name + '__raw')}")
     extra = f", {inputs}" if inputs else ""
     return (
         f"with raw as (select {kept}, {raws}{extra} from {relation}),\n"

@@ -68,6 +68,7 @@ _RULES = [
     # Schema v1 (pydantic validators) and dataset rules beyond the Table Schemas.
     Rule("duplicate-id", ERROR, "l’identifiant « {value} » est aussi utilisé par une ligne suivante"),
     Rule("id-prefix", ERROR, "l’identifiant « {value} » ne commence pas par « <source>-- »"),
+    Rule("date-not-iso", ERROR, "la date « {value} » doit s’écrire AAAA-MM-JJ comme l’exige le schéma v1 ({field})"),
     Rule("date-future", ERROR, "la date « {value} » est postérieure à la date de référence ({field})"),
     Rule("tous-publics-alone", ERROR, "« tous-publics » ne peut pas être combiné à d’autres publics : {value}"),
     Rule("latitude-range", ERROR, "la latitude {value} n’est pas comprise entre -90 et 90"),

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from pipeline.quality import engine, readers, tables
+from pipeline.quality.compile import literal
 from pipeline.quality.errors import ERROR, WARNING, QualityError
 
 PREFIX = "val"
@@ -153,10 +154,14 @@ def _input(con: duckdb.DuckDBPyConnection, item: readers.TableFile, source: str 
     """The engine input of a table file, with the `source` column supplied or its rules set aside."""
     table_schema = tables.load(item.table)
     columns = dict(item.columns)
+    relation = item.relation
     notes = []
     if "source" not in columns:
         if source:
-            con.execute(f"alter table {item.relation} add column c_source varchar default ?", [source])
+            relation = f"{item.relation}_with_source"
+            value = literal(source) if item.mode == "text" else f"to_json({literal(source)})"
+            con.execute(f"create or replace temp view {relation} as select *, {value} as c_source "
+                        f"from {item.relation}")
             columns["source"] = "c_source"
             notes.append(f"colonne source absente : la source « {source} » donnée en option est utilisée")
         else:
@@ -166,7 +171,7 @@ def _input(con: duckdb.DuckDBPyConnection, item: readers.TableFile, source: str 
                     f.get("constraints", {}).pop("required", None)
             notes.append("colonne source absente : ni sa présence ni le préfixe « <source>-- » des identifiants "
                          "ne sont vérifiés (option --source pour les vérifier)")
-    return engine.Input(item.table, table_schema, item.relation, columns, item.mode), notes
+    return engine.Input(item.table, table_schema, relation, columns, item.mode), notes
 
 
 def _table_errors(item: readers.TableFile, columns: dict[str, str]) -> list[QualityError]:
@@ -179,8 +184,10 @@ def _table_errors(item: readers.TableFile, columns: dict[str, str]) -> list[Qual
     return out
 
 
-def validate(paths: list[Path], reference_date: date, source: str | None = None) -> Report:
-    """Check the tables of one or more files; raises readers.UnreadableFile when a file cannot be read."""
+def validate(paths: list[Path], reference_date: date, source: str | None = None, *, screen: bool = True) -> Report:
+    """Check the tables of one or more files; raises readers.UnreadableFile when a file cannot be read.
+
+    `screen=False` explains every record instead of the screen's suspects only (same result, slower)."""
     from pipeline.territory import reference
 
     con = duckdb.connect()
@@ -197,7 +204,7 @@ def validate(paths: list[Path], reference_date: date, source: str | None = None)
     check_source = source is not None or all("source" in i.columns for i in found.values())
     try:
         engine.run(con, list(inputs.values()), reference_date, prefix=PREFIX, check_source=check_source,
-                   communes="ref__communes")
+                   communes="ref__communes", screen=screen)
     except duckdb.InvalidInputException as exc:  # a CSV file is read only now, by the checks
         raise readers.UnreadableFile(f"fichier illisible : {str(exc).splitlines()[0]}") from exc
     reports = []

@@ -171,10 +171,11 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[Tab
     found = []
     for hint, json_path in parts.items():
         relation = f"{name}_{len(found)}"
+        items = f"json_extract(doc, {duckdb_literal(json_path + '[*]')})"
         con.execute(
             f"create or replace temp table {relation}__records as "
-            f"select ordinality as _row, value as rec from {name}__doc, "
-            f"json_each(doc, {duckdb_literal(json_path)}) with ordinality"
+            f"select unnest(generate_series(1, len(l))) as _row, unnest(l) as rec from (select {items} as l "
+            f"from {name}__doc where json_type(doc, {duckdb_literal(json_path)}) = 'ARRAY')"
         )
         bad = con.execute(f"select min(_row) from {relation}__records where json_type(rec) <> 'OBJECT'").fetchall()
         if bad[0][0] is not None:

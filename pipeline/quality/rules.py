@@ -93,6 +93,11 @@ def row_rules(table_schema: dict[str, Any], ctx: RuleContext, col: Callable[[str
     if "date_maj" in fields:
         out.append(RowRule("date_maj", "date-future", f"{col('date_maj')} > date {literal(ctx.reference_date)}",
                            col("date_maj")))
+    if col is quote:  # explaining a suspect: its text is at hand; a non-suspect's date is already ISO
+        for name in (n for n, f in fields.items() if f.get("type") == "date"):
+            text = quote(name + "__raw")
+            out.append(RowRule(name, "date-not-iso", f"{quote(name)} is not null and not regexp_full_match("
+                               f"{text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')", text, clean_field=True))
     if "publics" in fields:
         publics = col("publics")
         present = f"list_filter({publics}, lambda p: p is not null and p <> '')"

@@ -48,10 +48,13 @@ def from_frictionless(descriptor: dict[str, Any]) -> list[Twin]:
     return out
 
 
-def from_producer_report(report: dict[str, Any]) -> set[Twin]:
-    """The JSON of `datainclusion validate --json` as twins."""
+def from_producer_report(report: dict[str, Any], row_offset: int = 0) -> set[Twin]:
+    """The JSON of `datainclusion validate --json` as twins.
+
+    For a JSON file our `line` is the record's position; Frictionless counts one more (a header row):
+    pass `row_offset=1`."""
     rows = [
-        (task["table"], record["line"], error["field"], error["code"])
+        (task["table"], record["line"] + row_offset, error["field"], error["code"])
         for task in report["tasks"]
         for record in task["invalid_records"]
         for error in record["errors"]
