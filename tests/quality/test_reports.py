@@ -1,0 +1,97 @@
+"""Reports published with the release: validation, per-source accounting, quarantine; personal data masked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.paths import SOURCES_DIR
+from pipeline.quality.errors import MASK
+from tests.conftest import Workspace
+
+SAMPLE = SOURCES_DIR / "dora" / "sample"
+
+
+def test_release_has_the_three_reports(sample_run: Workspace):
+    folder = sample_run.dist / "reports"
+    assert sorted(p.name for p in folder.iterdir()) == ["quarantine.csv", "sources.json", "validation.json"]
+    validation = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
+    assert validation["valid"] is True and len(validation["tasks"]) == 6
+    assert "seconds" not in json.dumps(validation), "no timings: same inputs, same bytes"
+
+
+def test_sources_report_accounts_for_every_record(sample_run: Workspace):
+    report = json.loads((sample_run.dist / "reports" / "sources.json").read_text(encoding="utf-8"))
+    assert report["reference_date"] == "2026-11-28"
+    assert report["stats"] == {"sources": 1, "raw": 39, "mapped": 37, "quarantined": 1, "excluded": 2, "valid": 36,
+                               "errors": 1, "warnings": report["stats"]["warnings"]}
+    (dora,) = report["tasks"]
+    assert dora["source"] == "dora" and dora["freshness"] == {"status": "ok", "origin": "sample", "stale_since": None,
+                                                              "error": None}
+    assert dora["stats"]["services"] == {"raw": 17, "mapped": 15, "quarantined": 1, "excluded": 2, "valid": 14,
+                                         "balanced": True}
+    assert dora["fill_rates"]["structures"]["nom"] == 1.0
+    assert dora["fill_rates"]["structures"]["complement_adresse"] < 1.0
+    assert [(e["entity"], e["field"]) for e in dora["expectations"]] == [
+        ("structures", "adresse"), ("structures", "siret"), ("services", "thematiques"),
+        ("services", "modes_accueil"), ("services", "publics")]
+    (error,) = [e for e in dora["errors"] if e["severity"] == "error"]
+    assert (error["entity"], error["field"], error["code"], error["count"]) == ("services", "structure_id",
+                                                                                "foreign-key", 1)
+    assert error["examples"] == [{"id": "dora--6277b573-8fc0-4f68-a42f-7ac2a0059f78",
+                                  "value": "dora--237ed6b8-e9d8-45e9-84d5-bfc5a0f2d64a"}]
+    scores = dora["scores"]["services"]
+    assert scores["count"] == 14 and sum(b["count"] for b in scores["histogram"]) == 14
+    assert 0 <= scores["min"] <= scores["median"] <= scores["max"] <= 1
+
+
+def _broken(folder: Path) -> Path:
+    """The DORA sample with personal data in invalid values, and no SIRET at all."""
+    folder.mkdir()
+    shutil.copy(SAMPLE / "services.json", folder / "services.json")
+    structures = json.loads((SAMPLE / "structures.json").read_text(encoding="utf-8"))
+    structures[0]["email"] = "jean.dupont@@gmail.com"
+    structures[1]["email"] = "marie.martin@gmail"
+    structures[1]["postalCode"] = "7500"
+    for s in structures:
+        s["siret"] = None
+    (folder / "structures.json").write_text(json.dumps(structures, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    ws = Workspace(tmp_path_factory.mktemp("broken"))
+    result = ws.run("--source", "dora", "--input", str(_broken(ws.root / "input")))
+    assert result.exit_code == 0, result.output
+    ws.extra_env["output"] = result.output
+    return ws
+
+
+def test_quarantine_csv_lists_every_error_with_personal_data_masked(broken_run: Workspace):
+    text = (broken_run.dist / "reports" / "quarantine.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == broken_run.query("select count(*) from int__quarantine")[0][0]
+    got = {(r["entity"], r["field"], r["rule"], r["value"]) for r in rows}
+    assert ("structures", "courriel", "email-invalid", MASK) in got
+    assert ("structures", "code_postal", "min-length", "7500") in got
+    assert ("structures", "code_postal", "pattern", "7500") in got
+    assert all(r["message"] and r["source"] == "dora" for r in rows)
+    for path in (broken_run.dist / "reports").iterdir():
+        content = path.read_text(encoding="utf-8")
+        assert "jean.dupont" not in content and "marie.martin" not in content, path.name
+
+
+def test_fill_rate_shortfall_is_a_warning(broken_run: Workspace):
+    report = json.loads((broken_run.dist / "reports" / "sources.json").read_text(encoding="utf-8"))
+    (dora,) = report["tasks"]
+    siret = next(e for e in dora["expectations"] if e["field"] == "siret")
+    assert siret == {"entity": "structures", "field": "siret", "minimum": 0.5, "actual": 0.0, "met": False}
+    assert "dora: structures.siret is filled in 0% of mapped records, expected at least 50%" in dora["warnings"]
+    assert dora["valid"] is False
+    assert "structures.siret is filled in 0%" in broken_run.extra_env["output"]
