@@ -226,9 +226,11 @@ def _macros() -> str:
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Register the functions and the fast-form macros on a connection (once)."""
-    rows = con.execute("select count(*) from duckdb_functions() where function_name = 'quality_cell'").fetchall()
-    if rows[0][0]:
+    try:
+        con.execute("select quality_py_round(0.5, 0)").fetchall()
         return
+    except duckdb.CatalogException:
+        pass
     con.execute(_macros())
     con.create_function("quality_cell", cell_json, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN], VARCHAR,
                         side_effects=False)

@@ -69,7 +69,8 @@ def screen_sql(item: Input, ctx: RuleContext) -> str:
         return fields[name].raw
 
     extra = screen_conditions(item.table_schema, ctx, raw)
-    ok = " and ".join(certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items())
+    checks = [certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items()]
+    ok = " and ".join(c for c in checks if c) or "true"
     typed_keys = ", ".join(f"{fields[n].value(fields[n].raw, 'null')} as {quote(n)}"
                            for n in key_fields(item.table_schema))
     rules = row_rules(item.table_schema, ctx, lambda n: canonical(fields[n], raw(n)))

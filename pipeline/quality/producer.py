@@ -17,10 +17,12 @@ from typing import Any
 import duckdb
 
 from pipeline.quality import engine, readers, tables
+from pipeline.territory.reference import REFERENCE_DIR
 from pipeline.quality.compile import literal
 from pipeline.quality.errors import ERROR, WARNING, QualityError
 
 PREFIX = "val"
+COMMUNES = REFERENCE_DIR / "communes.csv"
 
 
 @dataclass
@@ -188,8 +190,6 @@ def validate(paths: list[Path], reference_date: date, source: str | None = None,
     """Check the tables of one or more files; raises readers.UnreadableFile when a file cannot be read.
 
     `screen=False` explains every record instead of the screen's suspects only (same result, slower)."""
-    from pipeline.territory import reference
-
     con = duckdb.connect()
     found: dict[str, readers.TableFile] = {}
     for number, path in enumerate(paths):
@@ -197,7 +197,9 @@ def validate(paths: list[Path], reference_date: date, source: str | None = None,
             if item.table in found:
                 raise readers.UnreadableFile(f"deux tables de {item.table} : {found[item.table].where} et {item.where}")
             found[item.table] = item
-    reference.load(con)
+    con.execute("create temp table ref__communes as select code_insee from read_csv(?, header = true, "
+                "columns = {'code_insee': 'VARCHAR'}, auto_detect = false, strict_mode = false)",
+                [str(COMMUNES)])
     inputs, notes = {}, {}
     for table, item in found.items():
         inputs[table], notes[table] = _input(con, item, source)

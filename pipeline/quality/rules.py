@@ -60,8 +60,11 @@ def global_rules_sql(table_schema: dict[str, Any], keys: str, ctx: RuleContext) 
     if pk:
         key = quote(pk[0])
         # Frictionless: a missing key, or a key seen on an earlier row. We also flag the first row.
+        # Ranks are computed for missing and repeated keys only (a hash aggregate finds them).
+        shared = f"(select {key} from {keys} where {key} is not null group by {key} having count(*) > 1)"
         ranked = (f"(select _row, {key}, row_number() over (partition by {key} order by _row) as n, "
-                  f"count(*) over (partition by {key}) as c from {keys})")
+                  f"count(*) over (partition by {key}) as c from {keys} "
+                  f"where {key} is null or {key} in {shared})")
         out.append(_select(ranked, pk[0], "primary-key", key, f"{key} is null or n > 1"))
         out.append(_select(ranked, pk[0], "duplicate-id", key, f"{key} is not null and n = 1 and c > 1"))
     for fk in table_schema.get("foreignKeys", []):

@@ -63,8 +63,9 @@ def canonical(f: FieldSql, raw: str) -> str:
     return f"try_cast(nullif({raw}, '') as {TYPED[f.type]})"
 
 
-def certain_ok(f: FieldSql, raw: str, extra: list[str]) -> str:
-    """A condition implying this cell has no error (`extra`: the v1 rules' own conditions on the raw text)."""
+def certain_ok(f: FieldSql, raw: str, extra: list[str]) -> str | None:
+    """A condition implying this cell has no error (`extra`: the v1 rules' own conditions on the raw text);
+    None when the cell cannot have any."""
     c = f.constraints
     conds: list[str] = []
     if f.type == "string":
@@ -118,6 +119,7 @@ def certain_ok(f: FieldSql, raw: str, extra: list[str]) -> str:
             readable = [k for k in readable if k != "DOUBLE"]
         conds.insert(0, f"json_type({f.column}) in {_in_list(readable)}")
     conds += extra
-    present = " and ".join(conds) or "true"
+    if not conds:  # any text is valid: only `required` remains
+        return f"({raw} is not null and {raw} <> '')" if c.get("required") else None
     if_missing = "false" if c.get("required") else "true"
-    return f"coalesce(case when {f.missing(raw)} then {if_missing} else ({present}) end, false)"
+    return f"coalesce(case when {f.missing(raw)} then {if_missing} else ({' and '.join(conds)}) end, false)"
