@@ -35,13 +35,15 @@ ENTITIES = ("structures", "services")
 
 @dataclass(frozen=True)
 class Input:
-    """One table to check: a relation with a `_row` column and one raw column per field present."""
+    """One table to check: a relation with one raw column per field present, and a `_row` column
+    unless `first_row` is given (then rows are numbered from it in the relation's order)."""
 
     table: str
     table_schema: dict[str, Any]
     relation: str
     columns: dict[str, str]
     mode: str = "text"
+    first_row: int | None = None
 
 
 def parsed(prefix: str, table: str) -> str:
@@ -61,8 +63,9 @@ def _severity_sql() -> str:
     return f"case when code in ({', '.join(literal(c) for c in warnings)}) then 'warning' else 'error' end"
 
 
-def screen_sql(item: Input, ctx: RuleContext) -> str:
-    """Pass 1: `_row`, typed keys, `suspect`, and the warnings of non-suspects."""
+def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
+    """Pass 1: `_row` (when numbered), typed keys, `suspect`, the warnings of non-suspects,
+    and the cells of suspects (of every record with `keep_all`)."""
     fields = {f.name: f for f in field_sqls(item.table, item.table_schema, item.columns, item.mode)}
 
     def raw(name: str) -> str:
@@ -77,9 +80,10 @@ def screen_sql(item: Input, ctx: RuleContext) -> str:
     guards = {n: f"contains({raw(n)}, ',')" for n, f in fields.items() if f.type == "array"}
     sources = sorted(set(item.columns.values()))
     kept = f"struct_pack({', '.join(quote(c) for c in sources)})" if sources else "null"
+    row = "_row, " if item.first_row is None else ""
     return (
-        f"select _row, {typed_keys}, not __ok as suspect, case when __ok then {warnings_list_sql(rules, guards)} "
-        f"end as warnings, case when not __ok then {kept} end as __cells "
+        f"select {row}{typed_keys}, not __ok as suspect, case when __ok then {warnings_list_sql(rules, guards)} "
+        f"end as warnings, case when {'true' if keep_all else 'not __ok'} then {kept} end as __cells "
         f"from (select *, {ok} as __ok from {item.relation})"
     )
 
@@ -98,10 +102,19 @@ def _cascade_sql(prefix: str) -> str:
 def _check_table(con: duckdb.DuckDBPyConnection, item: Input, ctx: RuleContext, prefix: str, screen: bool,
                  cascade: bool) -> None:
     table = item.table
-    con.execute(f"create or replace temp table {keys(prefix, table)} as {screen_sql(item, ctx)}")
-    relation = item.relation
-    if screen:  # the suspects' cells, kept by the screen: the file is not read twice
-        relation = f"(select _row, unnest(__cells) from {keys(prefix, table)} where suspect)"
+    scan = screen_sql(item, ctx, keep_all=not screen)
+    if item.first_row is None:
+        con.execute(f"create or replace temp table {keys(prefix, table)} as {scan}")
+    else:
+        # A scan numbered in SQL (`with ordinality`) would run on one thread: number the kept rows
+        # afterwards, by their order of insertion (DuckDB keeps the scan's order).
+        con.execute(f"create or replace temp table {keys(prefix, table)}__scan as {scan}")
+        con.execute(f"create or replace temp table {keys(prefix, table)} as select rowid + {item.first_row} "
+                    f"as _row, * from {keys(prefix, table)}__scan")
+        con.execute(f"drop table {keys(prefix, table)}__scan")
+    # The cells to explain were kept by the screen: the file is not read twice.
+    relation = (f"(select _row, unnest(__cells) from {keys(prefix, table)} "
+                f"where {'suspect' if screen else 'true'})")
     con.execute(f"create or replace temp table {parsed(prefix, table)} as "
                 + parse_sql(table, item.table_schema, relation, item.columns, item.mode))
     parts = [errors_sql(item.table_schema, parsed(prefix, table))]

@@ -173,7 +173,7 @@ def _input(con: duckdb.DuckDBPyConnection, item: readers.TableFile, source: str 
                     f.get("constraints", {}).pop("required", None)
             notes.append("colonne source absente : ni sa présence ni le préfixe « <source>-- » des identifiants "
                          "ne sont vérifiés (option --source pour les vérifier)")
-    return engine.Input(item.table, table_schema, relation, columns, item.mode), notes
+    return engine.Input(item.table, table_schema, relation, columns, item.mode, item.first_row), notes
 
 
 def _table_errors(item: readers.TableFile, columns: dict[str, str]) -> list[QualityError]:

@@ -55,6 +55,8 @@ class TableFile:
     mode: str
     sheet: str | None = None
     rows: int = 0
+    # Set when the relation has no `_row` column: the number of its first row.
+    first_row: int | None = None
     columns: dict[str, str] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
     duplicate: list[str] = field(default_factory=list)
@@ -136,13 +138,14 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[Tabl
         raise UnreadableFile(f"{path.name} : impossible de dire s’il contient des structures ou des services "
                              "(aucune colonne du schéma v1 reconnue)")
     types = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(labels))) + "}"
-    # A view: the checks read the file in parallel, without a copy of every cell.
+    # A view: the checks read the file in parallel, without a copy of every cell; rows are
+    # numbered by the checks (header = row 1).
     con.execute(
-        f"create or replace temp view {name} as select ordinality + 1 as _row, * from read_csv("
+        f"create or replace temp view {name} as select * from read_csv("
         f"{duckdb_literal(str(path))}, header = false, skip = 1, auto_detect = false, columns = {types}, "
-        f"delim = {duckdb_literal(delimiter)}, quote = '\"', escape = '\"', encoding = 'utf-8') with ordinality"
+        f"delim = {duckdb_literal(delimiter)}, quote = '\"', escape = '\"', encoding = 'utf-8')"
     )
-    return [TableFile(table, path, name, labels, "text")]
+    return [TableFile(table, path, name, labels, "text", first_row=2)]
 
 
 # JSON
