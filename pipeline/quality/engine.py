@@ -65,7 +65,7 @@ def _severity_sql() -> str:
 
 def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
     """Pass 1: `_row` (when numbered), typed keys, `suspect`, the warnings of non-suspects,
-    and the cells of suspects (of every record with `keep_all`)."""
+    and the cells of suspects (`keep_all`: every record is a suspect, to be explained)."""
     fields = {f.name: f for f in field_sqls(item.table, item.table_schema, item.columns, item.mode)}
 
     def raw(name: str) -> str:
@@ -75,15 +75,16 @@ def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
     checks = [certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items()]
     ok = " and ".join(c for c in checks if c) or "true"
     typed_keys = ", ".join(f"{fields[n].value(fields[n].raw, 'null')} as {quote(n)}"
-                           for n in key_fields(item.table_schema))
+                           for n in key_fields(item.table_schema, ctx))
     rules = row_rules(item.table_schema, ctx, lambda n: canonical(fields[n], raw(n)))
     guards = {n: f"contains({raw(n)}, ',')" for n, f in fields.items() if f.type == "array"}
     sources = sorted(set(item.columns.values()))
     kept = f"struct_pack({', '.join(quote(c) for c in sources)})" if sources else "null"
     row = "_row, " if item.first_row is None else ""
     return (
-        f"select {row}{typed_keys}, not __ok as suspect, case when __ok then {warnings_list_sql(rules, guards)} "
-        f"end as warnings, case when {'true' if keep_all else 'not __ok'} then {kept} end as __cells "
+        f"select {row}{typed_keys}, {'true' if keep_all else 'not __ok'} as suspect, "
+        f"case when __ok then {warnings_list_sql(rules, guards)} end as warnings, "
+        f"case when {'true' if keep_all else 'not __ok'} then {kept} end as __cells "
         f"from (select *, {ok} as __ok from {item.relation})"
     )
 
@@ -113,16 +114,14 @@ def _check_table(con: duckdb.DuckDBPyConnection, item: Input, ctx: RuleContext, 
                     f"as _row, * from {keys(prefix, table)}__scan")
         con.execute(f"drop table {keys(prefix, table)}__scan")
     # The cells to explain were kept by the screen: the file is not read twice.
-    relation = (f"(select _row, unnest(__cells) from {keys(prefix, table)} "
-                f"where {'suspect' if screen else 'true'})")
+    relation = f"(select _row, unnest(__cells) from {keys(prefix, table)} where suspect)"
     con.execute(f"create or replace temp table {parsed(prefix, table)} as "
                 + parse_sql(table, item.table_schema, relation, item.columns, item.mode))
     parts = [errors_sql(item.table_schema, parsed(prefix, table))]
     parts += row_rules_sql(row_rules(item.table_schema, ctx), parsed(prefix, table))
     parts += global_rules_sql(item.table_schema, keys(prefix, table), ctx)
-    if screen:
-        parts.append(f"select _row, w.field, w.code, w.value from (select _row, unnest(warnings) as w "
-                     f"from {keys(prefix, table)} where not suspect and len(warnings) > 0)")
+    parts.append(f"select _row, w.field, w.code, w.value from (select _row, unnest(warnings) as w "
+                 f"from {keys(prefix, table)} where not suspect and len(warnings) > 0)")
     if cascade:
         parts.append(_cascade_sql(prefix))
     con.execute(

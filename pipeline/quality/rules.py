@@ -40,6 +40,9 @@ class RowRule:
     value: str
     # Only when the field itself has no Table Schema error (`<field>__e` is empty).
     clean_field: bool = False
+    # Looks a value up in another table: not in the screen, whose scan must stay a plain projection
+    # (its rows are numbered by their order); checked over the keys instead (`global_rules_sql`).
+    lookup: bool = False
 
     @property
     def warning(self) -> bool:
@@ -78,12 +81,17 @@ def global_rules_sql(table_schema: dict[str, Any], keys: str, ctx: RuleContext) 
     if ctx.check_source and {"source", "id"} <= names:
         out.append(_select(keys, "id", "id-prefix", "id",
                            "source is not null and id is not null and not starts_with(id, source || '--')"))
+    for rule in row_rules(table_schema, ctx):
+        if rule.lookup:  # records that passed the screen; suspects get the rule when explained
+            out.append(_select(keys, rule.field, rule.code, rule.value, f"not suspect and ({rule.condition})"))
     return out
 
 
-def key_fields(table_schema: dict[str, Any]) -> list[str]:
+def key_fields(table_schema: dict[str, Any], ctx: RuleContext) -> list[str]:
+    """Fields kept for every record: keys, and the values of rules that look elsewhere."""
     names = [f["name"] for f in table_schema["fields"]]
     wanted = {"source", "id", *(table_schema.get("primaryKey") or [])}
+    wanted |= {r.field for r in row_rules(table_schema, ctx) if r.lookup}
     for fk in table_schema.get("foreignKeys", []):
         wanted |= set(fk["fields"])
     return [n for n in names if n in wanted]
@@ -134,7 +142,7 @@ def row_rules(table_schema: dict[str, Any], ctx: RuleContext, col: Callable[[str
         code = col("code_insee")
         out.append(RowRule("code_insee", "code-insee-unknown",
                            f"{code} is not null and {code} not in (select code_insee from {ctx.communes})",
-                           code, clean_field=True))
+                           code, clean_field=True, lookup=True))
     return out
 
 
@@ -154,14 +162,15 @@ def warnings_list_sql(rules: list[RowRule], guards: dict[str, str] | None = None
 
     `guards` (per field) are cheap conditions without which a field's warnings cannot fire."""
     guards = guards or {}
+    rules = [r for r in rules if r.warning and not r.lookup]
     fires = [f"(case when {guards.get(r.field, 'true')} then coalesce({r.condition}, false) else false end)"
-             for r in rules if r.warning]
+             for r in rules]
     if not fires:
         return "[]::struct(field varchar, code varchar, value varchar)[]"
     parts = [
         f"case when {fire} then {{'field': {literal(r.field)}, 'code': {literal(r.code)}, "
         f"'value': ({r.value})::varchar}} end"
-        for fire, r in zip(fires, [r for r in rules if r.warning])
+        for fire, r in zip(fires, rules)
     ]
     # Most records raise no warning: build a list only for those that do.
     return f"case when {' or '.join(fires)} then list_filter([{', '.join(parts)}], lambda w: w is not null) end"
