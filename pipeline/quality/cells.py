@@ -199,9 +199,8 @@ def _macros() -> str:
     return f"""
     create or replace macro email_fast(x) as
         regexp_full_match(x, '{EMAIL_FAST.replace("'", "''")}')
-        and length(x) <= 254 and length(split_part(x, '@', 1)) <= 64
-        and not contains(split_part(x, '@', 2), '--')
-        and lower(regexp_extract(x, '\\.([a-zA-Z]+)$', 1)) not in ({special});
+        and length(x) <= 254 and strpos(x, '@') <= 65 and not contains(x, '--')
+        and not regexp_matches(x, '(?i)[.](?:{"|".join(SPECIAL_USE_TLDS)})$');
     create or replace macro email_reject(x) as
         length(x) - length(replace(x, '@', '')) <> 1
         or (regexp_full_match(x, '{PRINTABLE}') and (
@@ -219,8 +218,7 @@ def _macros() -> str:
     create or replace macro array_reject(x) as not regexp_matches(x, '^[ \\t\\n\\r]*\\[');
     create or replace macro url_fast(x) as
         regexp_full_match(x, '{URL_FAST.replace("'", "''")}')
-        and length(x) <= 2083
-        and not contains(regexp_extract(x, '^https?://([^/?#]*)', 1), '--');
+        and length(x) <= 2083 and not contains(x, 'n--') and not contains(x, 'N--');
     """
 
 

@@ -110,9 +110,8 @@ def _check_table(con: duckdb.DuckDBPyConnection, item: Input, ctx: RuleContext, 
         # A scan numbered in SQL (`with ordinality`) would run on one thread: number the kept rows
         # afterwards, by their order of insertion (DuckDB keeps the scan's order).
         con.execute(f"create or replace temp table {keys(prefix, table)}__scan as {scan}")
-        con.execute(f"create or replace temp table {keys(prefix, table)} as select rowid + {item.first_row} "
+        con.execute(f"create or replace temp view {keys(prefix, table)} as select rowid + {item.first_row} "
                     f"as _row, * from {keys(prefix, table)}__scan")
-        con.execute(f"drop table {keys(prefix, table)}__scan")
     # The cells to explain were kept by the screen: the file is not read twice.
     relation = f"(select _row, unnest(__cells) from {keys(prefix, table)} where suspect)"
     con.execute(f"create or replace temp table {parsed(prefix, table)} as "
