@@ -1,18 +1,22 @@
-"""Exact cell semantics for the few values SQL cannot decide alone.
+"""The SQL shortcuts of the checks, and exact cell semantics for the values they cannot decide.
 
 The compiled checks (`compile.py`) decide in SQL every cell written the usual
 way: ASCII codes, plain decimals, ISO dates, JSON arrays of plain strings,
-everyday e-mails and URLs. Each "fast" regular expression below only accepts
-values whose verdict is certain; anything else (a number written `1e5`, a
-date `2025-2-5`, a code with non-ASCII digits, an e-mail with an IDN domain…)
-is handed to these Python functions, registered in DuckDB. They read the cell
-with Frictionless' own field readers, so the verdict is Frictionless' by
+everyday e-mails and URLs. The regular expressions and macros below are
+shortcuts whose verdict is certain: a "fast" form is one the reference
+implementation accepts, a "reject" form one it refuses (a test checks both on
+generated values). Anything else (a number written `1e5`, a code with
+non-ASCII digits, an e-mail with an internationalised domain…) is handed to
+the Python functions below, registered in DuckDB: they read the cell with
+Frictionless' own field readers, so the verdict is Frictionless' by
 construction, and the v1 checks call the official package's pydantic types.
 
-Registered functions (see `register`): `quality_cell(table, field, cell, is_json)`
-returns JSON `{"v": value, "i": items, "e": [{"c": code, "x": value}]}`;
-`quality_pattern_fails(pattern, value)`; `quality_v1_email_ok(value)`;
-`quality_v1_url_ok(value)`; `quality_py_round(x, digits)`.
+Macros (see `_macros`): `email_fast`, `email_reject`, `url_fast`,
+`uri_has_scheme`, `date_of`, `number_reject`, `integer_reject`,
+`array_reject`. Functions (see `register`): `quality_cell(table, field, cell,
+is_json)` returns JSON `{"v": value, "i": items, "e": [{"c": code, "x":
+value}]}`; `quality_pattern_fails(pattern, value)`; `quality_v1_email_ok`;
+`quality_v1_url_ok`; `quality_py_round(x, digits)`.
 """
 
 from __future__ import annotations
@@ -28,9 +32,7 @@ from duckdb.sqltypes import BOOLEAN, DOUBLE, INTEGER, VARCHAR
 
 from pipeline.quality import tables
 
-# Values matching these are decided in SQL (see the module docstring). Each
-# is a subset of what the reference implementation accepts, which a test
-# checks on generated values.
+# Fast forms: values matching these are accepted by the reference implementation.
 ASCII_LINE = r"[\x00-\x09\x0B-\x7F]*"
 NUMBER_FAST = r"-?[0-9]{1,9}(\.[0-9]{1,6})?"
 INTEGER_FAST = r"-?[0-9]{1,15}"
@@ -135,7 +137,11 @@ def cell(table: str, name: str, raw: str, is_json: bool) -> dict[str, Any]:
     value: Any = json.loads(raw, parse_float=Decimal) if is_json else raw
     field = _fields(table)[name]
     reader, item_reader = _readers(table, name)
-    parsed, notes = reader(value)
+    try:
+        parsed, notes = reader(value)
+    except Exception:  # a reader that raises (Frictionless would stop there): the cell is unreadable
+        return {"v": None, "i": None, "e": [{"c": TYPE_CODES[(field.type, field.format or "default")],
+                                             "x": _text(value)}]}
     errors = [{"c": code, "x": _text(value)} for code in _note_codes(
         notes, field, _ARRAY_CONSTRAINT_CODES if field.type == "array" else _CONSTRAINT_CODES)]
     items = None

@@ -121,6 +121,14 @@ class FieldSql:
     def missing(self, raw: str) -> str:
         return f"({raw} is null or {raw} = '')"
 
+    def canonical(self, raw: str) -> str:
+        """The typed value of a cell written the usual way (one the screen passed)."""
+        if self.type == "string":
+            return f"nullif({raw}, '')"
+        if self.type == "array":
+            return f"(case when {self.missing(raw)} then null else from_json({raw}, '[\"VARCHAR\"]') end)"
+        return f"try_cast(nullif({raw}, '') as {TYPED[self.type]})"
+
     def _json_kinds(self) -> tuple[list[str], list[str]]:
         """In json mode: JSON kinds whose text SQL reads as Frictionless reads the value, and kinds always wrong."""
         if self.type in ("string", "date"):
@@ -245,22 +253,31 @@ def field_sqls(table: str, table_schema: dict[str, Any], columns: dict[str, str]
 
 
 def parse_sql(table: str, table_schema: dict[str, Any], relation: str, columns: dict[str, str], mode: str,
-              keep: Iterable[str] = ("_row",)) -> str:
+              keep: Iterable[str] = ("_row",), failed: str | None = None) -> str:
     """SELECT: the kept columns, then per field its typed value and its error list (`<field>__e`);
-    dates also keep their text (`<field>__raw`), for the v1 rule on how a date is written."""
+    dates also keep their text (`<field>__raw`), for the v1 rule on how a date is written.
+
+    `failed`: a column of `relation` listing, per record, the fields the screen could not pass;
+    the others are written the usual way and have no error, so only their value is read."""
     fields = field_sqls(table, table_schema, columns, mode)
     kept = ", ".join(quote(k) for k in keep)
     raws = ", ".join(f"{f.raw} as {quote('r__' + f.name)}" for f in fields)
     inputs = ", ".join(f.column for f in fields if f.column and mode == "json")
-    fbs = ", ".join(f"{f.fallback(quote('r__' + f.name))} as {quote('fb__' + f.name)}" for f in fields)
+
+    def explained(f: FieldSql) -> str:
+        return "true" if failed is None else f"list_contains({quote(failed)}, {literal(f.name)})"
+
+    fbs = ", ".join(
+        f"case when {explained(f)} then {f.fallback(quote('r__' + f.name))} end as {quote('fb__' + f.name)}"
+        for f in fields)
     outs = []
     for f in fields:
         raw, fb = quote("r__" + f.name), quote("fb__" + f.name)
-        outs.append(f"{f.value(raw, fb)} as {quote(f.name)}")
-        outs.append(f"{f.errors(raw, fb)} as {quote(f.name + '__e')}")
+        outs.append(f"case when {explained(f)} then {f.value(raw, fb)} else {f.canonical(raw)} end as {quote(f.name)}")
+        outs.append(f"case when {explained(f)} then {f.errors(raw, fb)} else {NO_ERRORS} end as {quote(f.name + '__e')}")
         if f.type == "date":
             outs.append(f"{raw} as {quote(f.name + '__raw')}")
-    extra = f", {inputs}" if inputs else ""
+    extra = (f", {inputs}" if inputs else "") + (f", {quote(failed)}" if failed else "")
     return (
         f"with raw as (select {kept}, {raws}{extra} from {relation}),\n"
         f"checked as (select *, {fbs} from raw)\n"

@@ -28,7 +28,7 @@ from pipeline.quality.compile import errors_sql, field_sqls, literal, parse_sql,
 from pipeline.quality.errors import RULES, WARNING, blocking_codes
 from pipeline.quality.rules import (RuleContext, global_rules_sql, key_fields, row_rules, row_rules_sql,
                                     screen_conditions, warnings_list_sql)
-from pipeline.quality.screen import canonical, certain_ok
+from pipeline.quality.screen import certain_ok
 
 ENTITIES = ("structures", "services")
 
@@ -72,11 +72,16 @@ def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
         return fields[name].raw
 
     extra = screen_conditions(item.table_schema, ctx, raw)
-    checks = [certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items()]
-    ok = " and ".join(c for c in checks if c) or "true"
+    checks = {name: certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items()}
+    ok = " and ".join(c for c in checks.values() if c) or "true"
+    if keep_all:
+        failed = "[" + ", ".join(literal(n) for n in fields) + "]"
+    else:
+        failed = ("list_filter([" + ", ".join(f"case when not {c} then {literal(n)} end" for n, c in checks.items() if c)
+                  + "], lambda n: n is not null)") if any(checks.values()) else "[]::varchar[]"
     typed_keys = ", ".join(f"{fields[n].value(fields[n].raw, 'null')} as {quote(n)}"
                            for n in key_fields(item.table_schema, ctx))
-    rules = row_rules(item.table_schema, ctx, lambda n: canonical(fields[n], raw(n)))
+    rules = row_rules(item.table_schema, ctx, lambda n: fields[n].canonical(raw(n)))
     guards = {n: f"contains({raw(n)}, ',')" for n, f in fields.items() if f.type == "array"}
     sources = sorted(set(item.columns.values()))
     kept = f"struct_pack({', '.join(quote(c) for c in sources)})" if sources else "null"
@@ -84,7 +89,8 @@ def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
     return (
         f"select {row}{typed_keys}, {'true' if keep_all else 'not __ok'} as suspect, "
         f"case when __ok then {warnings_list_sql(rules, guards)} end as warnings, "
-        f"case when {'true' if keep_all else 'not __ok'} then {kept} end as __cells "
+        f"case when {'true' if keep_all else 'not __ok'} then {kept} end as __cells, "
+        f"case when {'true' if keep_all else 'not __ok'} then {failed} end as __failed "
         f"from (select *, {ok} as __ok from {item.relation})"
     )
 
@@ -113,9 +119,9 @@ def _check_table(con: duckdb.DuckDBPyConnection, item: Input, ctx: RuleContext, 
         con.execute(f"create or replace temp view {keys(prefix, table)} as select rowid + {item.first_row} "
                     f"as _row, * from {keys(prefix, table)}__scan")
     # The cells to explain were kept by the screen: the file is not read twice.
-    relation = f"(select _row, unnest(__cells) from {keys(prefix, table)} where suspect)"
+    relation = f"(select _row, __failed, unnest(__cells) from {keys(prefix, table)} where suspect)"
     con.execute(f"create or replace temp table {parsed(prefix, table)} as "
-                + parse_sql(table, item.table_schema, relation, item.columns, item.mode))
+                + parse_sql(table, item.table_schema, relation, item.columns, item.mode, failed="__failed"))
     parts = [errors_sql(item.table_schema, parsed(prefix, table))]
     parts += row_rules_sql(row_rules(item.table_schema, ctx), parsed(prefix, table))
     parts += global_rules_sql(item.table_schema, keys(prefix, table), ctx)

@@ -86,8 +86,6 @@ _RULES = [
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
-# code -> (severity, French message template), kept for callers of the first version.
-CODES: dict[str, tuple[str, str]] = {rule.code: (rule.severity, rule.template) for rule in _RULES}
 
 
 def blocking_codes() -> list[str]:

@@ -54,15 +54,6 @@ def _item_language(item: dict[str, Any]) -> tuple[str, bool] | None:
     return None
 
 
-def canonical(f: FieldSql, raw: str) -> str:
-    """The typed value of a cell known to be written the usual way (a non-suspect)."""
-    if f.type == "string":
-        return f"nullif({raw}, '')"
-    if f.type == "array":
-        return f"(case when {f.missing(raw)} then null else from_json({raw}, '[\"VARCHAR\"]') end)"
-    return f"try_cast(nullif({raw}, '') as {TYPED[f.type]})"
-
-
 def certain_ok(f: FieldSql, raw: str, extra: list[str]) -> str | None:
     """A condition implying this cell has no error (`extra`: the v1 rules' own conditions on the raw text);
     None when the cell cannot have any."""
