@@ -73,11 +73,12 @@ def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
 
     extra = screen_conditions(item.table_schema, ctx, raw)
     checks = {name: certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items()}
-    ok = " and ".join(c for c in checks.values() if c) or "true"
+    ok = f"coalesce({' and '.join(c for c in checks.values() if c) or 'true'}, false)"
     if keep_all:
         failed = "[" + ", ".join(literal(n) for n in fields) + "]"
     else:
-        failed = ("list_filter([" + ", ".join(f"case when not {c} then {literal(n)} end" for n, c in checks.items() if c)
+        failed = ("list_filter([" + ", ".join(f"case when not coalesce({c}, false) then {literal(n)} end"
+                                          for n, c in checks.items() if c)
                   + "], lambda n: n is not null)") if any(checks.values()) else "[]::varchar[]"
     typed_keys = ", ".join(f"{fields[n].value(fields[n].raw, 'null')} as {quote(n)}"
                            for n in key_fields(item.table_schema, ctx))

@@ -111,6 +111,9 @@ def certain_ok(f: FieldSql, raw: str, extra: list[str]) -> str | None:
         conds.insert(0, f"json_type({f.column}) in {_in_list(readable)}")
     conds += extra
     if not conds:  # any text is valid: only `required` remains
-        return f"({raw} is not null and {raw} <> '')" if c.get("required") else None
-    if_missing = "false" if c.get("required") else "true"
-    return f"coalesce(case when {f.missing(raw)} then {if_missing} else ({' and '.join(conds)}) end, false)"
+        return f"{raw} <> ''" if c.get("required") else None
+    # NULL (unknown) is as good as false: the caller wraps the conjunction of every field in coalesce.
+    present = " and ".join(conds)
+    if c.get("required"):
+        return f"({raw} <> '' and {present})"
+    return f"({raw} is null or {raw} = '' or ({present}))"
