@@ -23,6 +23,7 @@ from pipeline.warehouse import scalar, set_reference_date, table_exists
 
 ENTITIES = ("structures", "services")
 EXCLUDED_COLUMNS = "source varchar, entity varchar, record_id varchar, rule varchar"
+FLAGS_COLUMNS = "source varchar, entity varchar, record_id varchar, flag varchar"
 
 
 def map_table(source: Source, entity: str) -> str:
@@ -83,9 +84,9 @@ def _ensure_empty_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None
         name = map_table(source, entity)
         if not table_exists(con, name):
             con.execute(f"create table {name} as select * from pub_template__{entity} where false")
-    excluded = f"map_{source.slug}__excluded"
-    if not table_exists(con, excluded):
-        con.execute(f"create table {excluded} ({EXCLUDED_COLUMNS})")
+    for suffix, columns in (("excluded", EXCLUDED_COLUMNS), ("flags", FLAGS_COLUMNS)):
+        if not table_exists(con, f"map_{source.slug}__{suffix}"):
+            con.execute(f"create table map_{source.slug}__{suffix} ({columns})")
 
 
 def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
@@ -97,8 +98,9 @@ def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             path = source.folder / name
             if path.exists():
                 con.execute(path.read_text(encoding="utf-8"))
-        if not table_exists(con, f"map_{source.slug}__excluded"):
-            con.execute(f"create table map_{source.slug}__excluded ({EXCLUDED_COLUMNS})")
+        for suffix, columns in (("excluded", EXCLUDED_COLUMNS), ("flags", FLAGS_COLUMNS)):
+            if not table_exists(con, f"map_{source.slug}__{suffix}"):
+                con.execute(f"create table map_{source.slug}__{suffix} ({columns})")
         check_contract(con, source)
     except Exception:
         con.execute("rollback")
@@ -114,6 +116,7 @@ def create_templates(con: duckdb.DuckDBPyConnection) -> None:
         columns = ", ".join(f"{f['name']} {types[f['type']]}" for f in fields)
         con.execute(f"create or replace table pub_template__{entity} ({columns})")
     con.execute(f"create or replace table pub_template__excluded ({EXCLUDED_COLUMNS})")
+    con.execute(f"create or replace table pub_template__flags ({FLAGS_COLUMNS})")
 
 
 def union(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> dict[str, int]:
@@ -124,11 +127,12 @@ def union(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> dict[str, in
         parts.append(f"select * from pub_template__{entity}")
         con.execute(f"create or replace table int__{entity} as select * from ({' union all '.join(parts)}) order by id")
         counts[entity] = scalar(con, f"select count(*) from int__{entity}")
-    parts = [f"select * from map_{s.slug}__excluded" for s in sources] + ["select * from pub_template__excluded"]
-    con.execute(
-        f"create or replace table int__excluded as select * from ({' union all '.join(parts)}) "
-        "order by source, entity, record_id"
-    )
+    for suffix in ("excluded", "flags"):
+        parts = [f"select * from map_{s.slug}__{suffix}" for s in sources] + [f"select * from pub_template__{suffix}"]
+        con.execute(
+            f"create or replace table int__{suffix} as select * from ({' union all '.join(parts)}) "
+            "order by all"
+        )
     counts["excluded"] = scalar(con, "select count(*) from int__excluded")
     return counts
 
