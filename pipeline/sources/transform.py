@@ -2,9 +2,12 @@
 
 Per source, `staging.sql` (optional) builds `stg_<src>__*` and `mapping.sql`
 builds `map_<src>__structures`, `map_<src>__services` (exactly the schema's
-columns, in order) and optionally `map_<src>__excluded` (entity, record_id,
-rule). A source's SQL runs in a transaction: if it fails, the source keeps
-its previous mapped tables (stale) and the run goes on.
+columns, in order) and optionally `map_<src>__excluded` (source, entity,
+record_id, rule: records left out on purpose) and `map_<src>__flags` (source,
+entity, record_id, flag: e.g. `contact-non-public`). A source's SQL runs in a
+transaction: if it fails, the source keeps its previous mapped tables (stale)
+and the run goes on. Sources a run does not name (`--source`) keep their last
+mapped tables, so the union always covers every source.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import schema
+from pipeline import sources as source_registry
 from pipeline.context import RunContext
 from pipeline.paths import SCHEMA_DIR, SOURCES_DIR
 from pipeline.sources.base import Source
@@ -173,6 +177,14 @@ def run(ctx: RunContext) -> dict[str, object]:
             collected.error = f"mapping failed: {exc}"
             _ensure_empty_tables(con, source)
             per_source[source.name] = "stale"
-    counts = union(con, ctx.sources)
-    raw_counts(con, ctx.sources)
+    # Sources not selected by --source keep their last mapped tables: a run
+    # refreshes the sources it names and republishes the others as they were.
+    everyone = source_registry.discover()
+    selected = {s.name for s in ctx.sources}
+    for source in everyone:
+        if source.name not in selected:
+            _ensure_empty_tables(con, source)
+            per_source[source.name] = "not refreshed"
+    counts = union(con, everyone)
+    raw_counts(con, everyone)
     return {"sources": per_source, **counts}
