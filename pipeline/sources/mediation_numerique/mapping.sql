@@ -83,10 +83,11 @@ vocab as (
 departements as (
     select p._row, coalesce(c.code_departement, cp.code_departement) as departement
     from places as p
-    left join ref__communes as c on c.code_insee = p.code_insee
+    left join (select code_insee, min(code_departement) as code_departement from ref__communes group by all) as c
+        on c.code_insee = p.code_insee
     left join (
         select pc.code_postal, min(c.code_departement) as code_departement
-        from ref__codes_postaux as pc
+        from (select distinct code_postal, code_insee from ref__codes_postaux) as pc
         inner join ref__communes as c on c.code_insee = pc.code_insee
         group by pc.code_postal
         having count(distinct c.code_departement) = 1
