@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from openpyxl import load_workbook
+
 from pipeline.http import HttpClient, now_iso
 from pipeline.sources.base import FillRate, RawFile, Source, SourceError
 from pipeline.sources.tabular import csv_records, decode_text, row_dict
@@ -122,8 +124,6 @@ class DataInclusion(Source):
 
     def _workbook(self, file: RawFile) -> Iterator[dict[str, Any]]:
         """Rows of the Structures and Services sheets, each tagged with its table and Excel line."""
-        from openpyxl import load_workbook
-
         try:
             book = load_workbook(io.BytesIO(file.content), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
