@@ -41,6 +41,15 @@ STRUCTUREET = (
 GEOLOCALISATION = ("nofinesset", "coordxet", "coordyet", "sourcecoordet", "datemaj")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})?$")
 _FINESS = re.compile(r"^[0-9][0-9AB][0-9]{7}$")
+# Fields whose shape betrays a shifted column: number, département, category, dates.
+_SHAPES = {
+    "nofinesset": _FINESS,
+    "departement": re.compile(r"^(\d\d|2[AB]|9[A-Z])$"),
+    "categetab": re.compile(r"^\d{3}$"),
+    "dateouv": _DATE,
+    "dateautor": _DATE,
+    "datemaj": _DATE,
+}
 
 
 class Finess(Source):
@@ -118,13 +127,11 @@ class Finess(Source):
 
     def _structureet(self, file: RawFile, line: int, cells: list[str]) -> dict[str, str]:
         fields = self._fields(file, line, cells, STRUCTUREET)
-        if not _FINESS.match(fields["nofinesset"]) or not all(
-            _DATE.match(fields[k]) for k in ("dateouv", "dateautor", "datemaj")
-        ):
+        wrong = [f"{name} {fields[name][:30]!r}" for name, shape in _SHAPES.items() if not shape.match(fields[name])]
+        if wrong:
             raise SourceError(
                 f"{self.name}: file {file.name}, line {line}: the structureet line does not follow the expected "
-                f"layout (nofinesset {fields['nofinesset'][:20]!r}, dates {fields['dateouv'][:12]!r}, "
-                f"{fields['dateautor'][:12]!r}, {fields['datemaj'][:12]!r})"
+                f"layout ({', '.join(wrong)})"
             )
         return fields
 
