@@ -64,7 +64,9 @@ def csv_rows(source: str, file: RawFile, delimiter: str = ",") -> Iterator[tuple
         start = reader.line_num + 1
 
 
-def csv_records(source: str, file: RawFile, required: tuple[str, ...] = (), delimiter: str = ",") -> Iterator[dict[str, object]]:
+def csv_records(
+    source: str, file: RawFile, required: tuple[str, ...] = (), delimiter: str = ","
+) -> Iterator[dict[str, object]]:
     """One dict per data row, keyed by the header; a missing column or a ragged row is an error."""
     rows = csv_rows(source, file, delimiter)
     first = next(rows, None)
@@ -80,7 +82,9 @@ def csv_records(source: str, file: RawFile, required: tuple[str, ...] = (), deli
         )
     for line, row in rows:
         if len(row) != len(header):
-            raise SourceError(f"{source}: file {file.name}, line {line}: {len(row)} fields where the header has {len(header)}")
+            raise SourceError(
+                f"{source}: file {file.name}, line {line}: {len(row)} fields where the header has {len(header)}"
+            )
         yield row_dict(header, row)
 
 

@@ -48,7 +48,8 @@ def test_service_values_are_kept_as_given(di: Workspace):
     assert v["thematiques"] == ["trouver-un-emploi--faire-des-candidatures-spontanees",
                                 "trouver-un-emploi--repondre-a-des-offres-demploi"]  # sorted, as every set
     assert len(v["publics"]) == 10 and "tous-publics" not in v["publics"]
-    assert v["contact_nom_prenom"] == "Z... H..."
+    assert v["contact_nom_prenom"] is None  # never published (RGPD stage)
+    assert record(di, "int__services", v["id"])["contact_nom_prenom"] == "Z... H..."  # as mapped
     assert v["description"].startswith("## **En tant que prescripteur :**")  # Markdown kept
     assert v["modes_mobilisation"] == ["utiliser-lien-mobilisation"]
 
@@ -135,7 +136,8 @@ def test_json_api_page_input(workspace: Workspace, tmp_path: Path):
     path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
     result = workspace.run("--source", "data-inclusion", "--input", str(path))
     assert result.exit_code == 0, result.output
-    assert workspace.query("select raw, published, quarantined from int__accounting where entity = 'structures'") == [(5, 4, 1)]
+    assert workspace.query("select raw, published, quarantined from int__accounting "
+                           "where source = 'data-inclusion' and entity = 'structures'") == [(5, 4, 1)]
 
 
 def test_ids_already_prefixed_and_repeated_ids(workspace: Workspace, tmp_path: Path):

@@ -94,7 +94,8 @@ def test_geolocalisation_lines_are_attached_to_their_establishment(finess: Works
 def test_input_of_the_real_extract_alone_publishes_nothing_but_balances(workspace: Workspace):
     result = workspace.run("--source", "finess", "--input", str(REAL))
     assert result.exit_code == 0, result.output
-    assert workspace.query("select raw, published, excluded from int__accounting where entity = 'structures'") == [(14, 0, 14)]
+    assert workspace.query("select raw, published, excluded from int__accounting "
+                           "where source = 'finess' and entity = 'structures'") == [(14, 0, 14)]
 
 
 @pytest.mark.parametrize("content,message", [

@@ -138,7 +138,7 @@ def test_current_api_shape(workspace: Workspace):
     assert s["description"].startswith("Des conseillers numériques vous accompagnent gratuitement")
     assert s["reseaux_porteurs"] == ["aidants-connect", "conseillers-numeriques"]
     v = record(workspace, "pub__services", place)
-    assert v["contact_nom_prenom"] == "Karim Benali"  # first mediator
+    assert record(workspace, "int__services", place)["contact_nom_prenom"] == "Karim Benali"  # first mediator, not published
     assert v["courriel"] == "mediation.numerique@ville-rennes.fr"
     assert v["type"] == "atelier"
     assert v["modes_mobilisation"] == ["se-presenter", "telephoner", "utiliser-lien-mobilisation"]

@@ -116,7 +116,9 @@ class DataInclusion(Source):
                 )
             payload = payload.get("items", payload.get("results"))
         if not isinstance(payload, list):
-            raise SourceError(f"{self.name}: file {file.name} holds no list of records (a JSON array or a page with items)")
+            raise SourceError(
+                f"{self.name}: file {file.name} holds no list of records (a JSON array or a page with items)"
+            )
         for number, item in enumerate(payload, start=1):
             if not isinstance(item, dict):
                 raise SourceError(f"{self.name}: file {file.name}, record {number} is not a JSON object")

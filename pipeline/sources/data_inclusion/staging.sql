@@ -22,7 +22,8 @@ with raw as (
     from (
         select 1 as origin, _row, _file, _record_no, data from raw_data_inclusion__structures
         union all
-        select 2, _row, _file, _record_no, data from raw_data_inclusion__workbooks where data ->> '_table' = 'structures'
+        select 2, _row, _file, _record_no, data from raw_data_inclusion__workbooks
+        where data ->> '_table' = 'structures'
     )
 ),
 
@@ -62,7 +63,8 @@ with raw as (
     from (
         select 1 as origin, _row, _file, _record_no, data from raw_data_inclusion__services
         union all
-        select 2, _row, _file, _record_no, data from raw_data_inclusion__workbooks where data ->> '_table' = 'services'
+        select 2, _row, _file, _record_no, data from raw_data_inclusion__workbooks
+        where data ->> '_table' = 'services'
     )
 ),
 

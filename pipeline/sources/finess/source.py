@@ -92,7 +92,9 @@ class Finess(Source):
         rows = csv_rows(self.name, file, delimiter=";")
         first = next(rows, None)
         if first is None:
-            raise SourceError(f"{self.name}: file {file.name} is empty (expected a first line finess;etalab;<version>;<date>)")
+            raise SourceError(
+                f"{self.name}: file {file.name} is empty (expected a first line finess;etalab;<version>;<date>)"
+            )
         line, cells = first
         if len(cells) < 4 or cells[:2] != ["finess", "etalab"] or not _DATE.match(cells[3]):
             raise SourceError(

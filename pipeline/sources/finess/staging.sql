@@ -29,7 +29,9 @@ final as (
             when regexp_full_match(data ->> 'departement', '9[G-Z]') then '98'
         end || clean_text(data ->> 'commune') as code_insee_calcule,
         regexp_extract(data ->> 'ligneacheminement', '^\s*(\d{5})', 1) as code_postal,
-        clean_line(regexp_replace(regexp_replace(data ->> 'ligneacheminement', '^\s*\d{5}', ''), '\s+CEDEX.*$', '', 'i'))
+        clean_line(regexp_replace(
+            regexp_replace(data ->> 'ligneacheminement', '^\s*\d{5}', ''), '\s+CEDEX.*$', '', 'i'
+        ))
             as commune_acheminement,
         clean_text(data ->> 'telephone') as telephone,
         clean_text(data ->> 'categetab') as categorie,

@@ -24,7 +24,9 @@ class FranceServices(Source):
         "du jeu de données data.gouv.fr, trouvée par l'API des jeux de données ; sans authentification"
     )
     streams = ("espaces",)
-    settings = {"dataset_url": "https://www.data.gouv.fr/api/1/datasets/liste-des-structures-labellisees-france-services/"}
+    settings = {
+        "dataset_url": "https://www.data.gouv.fr/api/1/datasets/liste-des-structures-labellisees-france-services/",
+    }
     columns = ("id_fs", "lib_fs", "adresse", "insee_com", "code_postal", "lib_com", "latitude", "longitude",
                "mail", "telephone", *DAYS)
     fill_rates = (
@@ -55,7 +57,8 @@ class FranceServices(Source):
             resources = json.loads(payload)["resources"]
         except (ValueError, KeyError, TypeError) as exc:
             raise SourceError(f"{self.name}: {dataset_url} is not a data.gouv.fr dataset description ({exc})") from None
-        csvs = [r for r in resources if isinstance(r, dict) and str(r.get("format", "")).lower() == "csv" and r.get("url")]
+        csvs = [r for r in resources
+                if isinstance(r, dict) and str(r.get("format", "")).lower() == "csv" and r.get("url")]
         if not csvs:
             raise SourceError(f"{self.name}: the dataset at {dataset_url} lists no CSV resource")
         return max(csvs, key=lambda r: (str(r.get("last_modified") or ""), str(r.get("url"))))

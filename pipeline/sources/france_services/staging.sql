@@ -41,7 +41,10 @@ slots as (
         case
             when closed then []::varchar[][]
             when only_times and len(t) > 0 and len(t) % 2 = 0
-                and len(list_filter(range(1, len(t)), lambda i: case when i % 2 = 1 then t[i] >= t[i + 1] else t[i] > t[i + 1] end)) = 0
+                -- strictly increasing within a slot, never going back between slots
+                and len(list_filter(
+                    range(1, len(t)), lambda i: case when i % 2 = 1 then t[i] >= t[i + 1] else t[i] > t[i + 1] end
+                )) = 0
                 then list_transform(range(1, len(t), 2), lambda i: [t[i], t[i + 1]])
         end as day_slots
     from times
@@ -59,7 +62,9 @@ weeks as (
 address as (
     select
         _row,
-        list_filter(list_transform(string_split(data ->> 'adresse', chr(10)), lambda x: clean_line(x)), lambda x: x is not null)
+        list_filter(
+            list_transform(string_split(data ->> 'adresse', chr(10)), lambda x: clean_line(x)), lambda x: x is not null
+        )
             as lines
     from raw
 ),

@@ -108,7 +108,9 @@ final as (
         case when regexp_full_match(p.id, '[\w-]+')
             then 'https://cartographie.societenumerique.gouv.fr/cartographie/' || p.id || '/details' end as lien_source,
         p.date_maj,
-        first_by_priority(translate_list(p.modalites_accompagnement, v.m_types), ['aide-materielle', 'atelier', 'accompagnement'])
+        first_by_priority(
+            translate_list(p.modalites_accompagnement, v.m_types), ['aide-materielle', 'atelier', 'accompagnement']
+        )
             as type,
         translate_list(p.services, v.m_thematiques) as thematiques,
         first_by_priority(translate_list(p.frais, v.m_frais), ['gratuit', 'payant']) as frais,
@@ -126,7 +128,9 @@ final as (
         p.latitude,
         p.telephone,
         coalesce(p.courriels[1], clean_text(p.mediateurs[1].email)) as courriel,
-        merge_lists(['en-presentiel'], case when list_contains(p.modalites_accompagnement, 'À distance') then ['a-distance'] end)
+        merge_lists(
+            ['en-presentiel'], case when list_contains(p.modalites_accompagnement, 'À distance') then ['a-distance'] end
+        )
             as modes_accueil,
         case when d.departement is not null then [d.departement] end as zone_eligibilite,
         clean_line(concat_ws(' ', p.mediateurs[1].prenom, p.mediateurs[1].nom)) as contact_nom_prenom,

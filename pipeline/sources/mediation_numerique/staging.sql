@@ -28,7 +28,8 @@ final as (
         iso_date(r.data ->> 'date_maj') as date_maj_brute,
         clean_text(r.data ->> 'pivot') as pivot,
         case
-            when a.nested then clean_line(concat_ws(' ', a.a ->> 'numero_voie', a.a ->> 'repetition', a.a ->> 'nom_voie'))
+            when a.nested
+                then clean_line(concat_ws(' ', a.a ->> 'numero_voie', a.a ->> 'repetition', a.a ->> 'nom_voie'))
             else clean_line(r.data ->> 'adresse')
         end as adresse,
         clean_line(r.data ->> 'complement_adresse') as complement_adresse,
@@ -47,7 +48,8 @@ final as (
         clean_text(r.data ->> 'prise_rdv') as prise_rdv,
         clean_text(coalesce(r.data ->> 'fiche_acces_libre', r.data ->> 'accessibilite')) as accessibilite,
         split_list(r.data -> 'services', '[|;]') as services,
-        coalesce(split_list(r.data -> 'frais_a_charge', '[|;]'), split_list(r.data -> 'conditions_acces', '[|;]')) as frais,
+        coalesce(split_list(r.data -> 'frais_a_charge', '[|;]'), split_list(r.data -> 'conditions_acces', '[|;]'))
+            as frais,
         list_concat(
             coalesce(split_list(r.data -> 'publics_specifiquement_adresses', '[|;]'), []),
             coalesce(split_list(r.data -> 'prise_en_charge_specifique', '[|;]'), []),
