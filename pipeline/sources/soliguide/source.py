@@ -22,7 +22,9 @@ class Soliguide(Source):
     name = "soliguide"
     title = "Soliguide"
     producer = "Solinum"
-    licence = "etalab-2.0"
+    # Shared through its API on Solinum's terms, not under an open licence: the
+    # real data·inclusion keeps Soliguide out of its open-data files.
+    licence = "conditions d'utilisation de l'API Soliguide (Solinum), hors licence ouverte"
     homepage = "https://soliguide.fr"
     protocol = "POST /new-search avec un corps JSON paginé (options.page), en-tête Authorization: JWT"
     streams = ("lieux",)
