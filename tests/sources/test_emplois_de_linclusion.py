@@ -99,7 +99,9 @@ def test_antenna_keeps_its_producer_siret_and_resume_only_description(sample: Wo
     assert antenna["reseaux_porteurs"] == ["etti"]
     carton = record(sample, "pub__structures", sid("3e941a1a-a63d-49c3-a188-8339ecb3d444"))
     assert carton["description"] == "Création de meubles en cartons."  # presentation_resume, detail empty
-    assert carton["courriel"] == "nicolas.b.menuisier@gmail.com"  # RGPD masking is a later stage
+    mapped = record(sample, "map_emplois_de_linclusion__structures", carton["id"])
+    assert (mapped["courriel"], mapped["telephone"]) == ("nicolas.b.menuisier@gmail.com", "0354651779")
+    assert (carton["courriel"], carton["telephone"]) == (None, None)  # a personal e-mail: masked with its phone
 
 
 def test_sample_accounting(sample: Workspace):
@@ -145,7 +147,8 @@ def test_html_description_and_unmapped_kind(current: Workspace):
 
 def test_duplicate_id_is_excluded_once(current: Workspace):
     assert current.query("select record_id, rule from int__excluded") == [(sid("4471"), "doublon")]
-    rows = current.query("select entity, raw, published, quarantined, excluded, balanced from int__accounting")
+    rows = current.query("select entity, raw, published, quarantined, excluded, balanced from int__accounting "
+                         "where source = ?", [NAME])
     assert rows == [("structures", 5, 4, 0, 1, True)]
 
 

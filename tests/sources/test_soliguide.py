@@ -186,7 +186,7 @@ def test_excluded_records_and_their_rules(current: Workspace):
         ("structures", "soliguide--60101", "hors-france"),
     ]
     rows = current.query("select entity, raw, published, quarantined, excluded, balanced from int__accounting "
-                         "order by entity")
+                         "where source = ? order by entity", [NAME])
     assert rows == [("services", 6, 3, 0, 3, True), ("structures", 5, 2, 0, 3, True)]
 
 
