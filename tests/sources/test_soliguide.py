@@ -124,7 +124,7 @@ def test_current_place_hours_insee_and_network(current: Workspace):
     assert s["description"] == "Accueil de jour pour personnes sans domicile."  # <p>, <b> removed
     assert s["horaires_accueil"] == "Mo 08:30-12:00,14:00-17:30; Tu-Th 08:30-17:30; Fr 08:30-15:45; PH off"
     assert (s["code_postal"], s["code_insee"], s["commune"]) == ("35000", "35238", "Rennes")
-    assert s["complement_adresse"] == "Entrée par la cour"
+    assert (s["adresse"], s["complement_adresse"]) == ("5 rue de Brest", "Entrée par la cour")  # ", 35000 Rennes" dropped
     assert s["reseaux_porteurs"] == ["croix-rouge"]  # source "Croix-Rouge française"
 
 

@@ -113,7 +113,13 @@ typed as (
 
 final as (
     select
-        t.* exclude (city_code, longitude, latitude),
+        t.* exclude (adresse, city_code, longitude, latitude),
+        -- `address` is often the whole postal address: drop its ", <postcode> <city>" and ", France" tail.
+        nullif(trim(regexp_replace(
+            regexp_replace(t.adresse, ',\s*France$', ''),
+            case when regexp_matches(t.code_postal, '^\d{5}$') then ',\s*' || t.code_postal || '\s+[^,]*$' else '$^' end,
+            ''
+        )), '') as adresse,
         -- cityCode is an INSEE code only when La Poste pairs it with the postcode
         -- (some exports hold the postcode there).
         case when cp.code_insee is not null then t.city_code end as code_insee,
