@@ -10,7 +10,7 @@ from typing import Any
 from pipeline import sources as source_registry
 from pipeline.config import Settings
 from pipeline.context import RunContext
-from pipeline.enrich import siret
+from pipeline.enrich import duplicates, siret
 from pipeline.publish import release
 from pipeline.quality import check
 from pipeline.sources import archive, collect, transform
@@ -24,6 +24,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("collect", collect.run),
     ("map", transform.run),
     ("siret", siret.run),
+    ("duplicates", duplicates.run),
     ("check", check.run),
     ("export", release.export_stage),
     ("validate", release.validate_stage),

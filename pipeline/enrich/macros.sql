@@ -53,3 +53,17 @@ create or replace macro enrich_commune(code) as
         when code between '13201' and '13216' then '13055'
         else nullif(trim(code), '')
     end;
+
+-- Jaccard similarity of two word lists (exact words; fast enough for millions of pairs); NULL when one is empty.
+create or replace macro enrich_jaccard(a, b) as
+    case
+        when a is null or b is null or len(a) = 0 or len(b) = 0 then null
+        else len(list_intersect(a, b)) / len(list_distinct(list_concat(a, b)))
+    end;
+
+-- Great-circle distance in kilometres (haversine), NULL when a coordinate is missing.
+create or replace macro enrich_km(lat1, lon1, lat2, lon2) as
+    6371.0 * 2 * asin(sqrt(
+        pow(sin(radians(lat2 - lat1) / 2), 2)
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)
+    ));
