@@ -212,9 +212,16 @@ def national(n: int, seed: int) -> list[dict[str, str]]:
         template = base[i % len(base)]
         record = copy_of(template, rng, "national") if rng.random() < 0.1 else dict(template)
         record["id"] = f"national--{i:06d}"
+        # Identifiers of a structure are its own: a template reused elsewhere gets new ones.
+        siren = f"8{i:07d}"
+        siren += luhn.calc_check_digit(siren)
+        record["siret"] = "" if rng.random() < 0.4 else siren + "0001" + luhn.calc_check_digit(siren + "0001")
+        record["telephone"] = "" if rng.random() < 0.3 else f"0{rng.choice('12345')}{i:08d}"
+        record["courriel"] = "" if rng.random() < 0.5 else f"contact{i}@structure{i}.fr"
+        record["site_web"] = "" if rng.random() < 0.6 else f"https://structure{i}.fr"
         record["source"] = rng.choice(["dora", "emplois-de-linclusion", "mediation-numerique", "france-services"])
         record["code_insee"] = place["code_insee"]
-        record["code_postal"] = place["codes_postaux"].split(";")[0].split("|")[0]
+        record["code_postal"] = rng.choice(place["codes_postaux"].replace("|", ";").split(";"))
         record["commune"] = place["nom"]
         record["latitude"] = _move(place["latitude"], rng, 1500) if place["latitude"] else ""
         record["longitude"] = _move(place["longitude"], rng, 1500) if place["longitude"] else ""
