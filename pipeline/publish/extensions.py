@@ -15,7 +15,18 @@ from typing import Any
 from pipeline import schema
 
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
-    "structures": [],
+    "structures": [
+        {
+            "name": "cluster_id",
+            "type": "string",
+            "title": "Groupe de doublons",
+            "description": (
+                "Identifiant du groupe de structures qui décrivent le même lieu, dans une même source ou entre "
+                "sources (outil de correspondance) : le plus petit `id` du groupe, stable tant que les membres "
+                "le sont. Vide pour une structure sans doublon connu. Les paires sont dans `doublons.csv`."
+            ),
+        },
+    ],
     "services": [],
 }
 
