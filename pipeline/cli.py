@@ -7,6 +7,7 @@ Each sub-command parses its options and calls library code. Exit codes:
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,8 @@ from rich.console import Console
 
 from pipeline import config
 from pipeline.config import ConfigError
+from pipeline.history.record import HistoryError
+from pipeline.history.store import PreviousReleaseError
 from pipeline.sources.base import SourceError
 
 console = Console(stderr=True, soft_wrap=True)
@@ -57,8 +60,13 @@ def main() -> None:
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 @click.option("--input", "input_path", type=click.Path(exists=True, path_type=Path),
               help="Map a file or folder in the producer's own format (needs exactly one --source).")
+@click.option("--previous", metavar="URL_OR_PATH",
+              help="Restore the history from this published release (folder or URL) before adding the run.")
+@click.option("--allow-drop", is_flag=True,
+              help="Publish even if the freshness guard flags a source (drop in volume, data frozen).")
 def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, reference_date: date | None,
-        live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None) -> None:
+        live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None,
+        previous: str | None, allow_drop: bool) -> None:
     """Run every stage: collect, map, check, export, validate, render; publish into dist/."""
     from pipeline.run import execute
 
@@ -69,11 +77,15 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
     try:
         settings = config.load(warehouse=warehouse, data_dir=data_dir, dist_dir=dist_dir,
                                reference_date=reference_date, live=live, replay=replay,
-                               sources=sources, input_path=input_path)
+                               sources=sources, input_path=input_path, previous=previous,
+                               allow_drop=allow_drop)
         result = execute(settings)
-    except ConfigError as exc:
+    except (ConfigError, HistoryError) as exc:
         console.print(f"[red]configuration error[/red] {exc}")
         sys.exit(2)
+    except PreviousReleaseError as exc:
+        console.print(f"[red]error[/red] cannot restore the history: {exc}")
+        sys.exit(1)
     except SourceError as exc:
         console.print(f"[red]error[/red] {exc}")
         sys.exit(2 if replay or "unknown source" in str(exc) else 1)
@@ -132,6 +144,39 @@ def report(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None)
             sys.exit(2)
 
 
+@main.command()
+@click.option("--datagouv", is_flag=True, help="Upload the release to its data.gouv.fr resources.")
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path),
+              help="Release folder to publish [env DATAINCLUSION_DIST_DIR; default dist].")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="data.gouv ids (TOML) [env DATAINCLUSION_DATAGOUV_CONFIG; default config/datagouv.toml].")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent (the default when DATAGOUV_API_KEY is unset).")
+def publish(datagouv: bool, dist_dir: Path | None, config_path: Path | None, dry_run: bool) -> None:
+    """Publish a built release (today: to data.gouv.fr, key from DATAGOUV_API_KEY)."""
+    from pipeline.publish import datagouv as target_datagouv
+
+    if not datagouv:
+        raise click.UsageError("say where to publish: --datagouv")
+    release = config.load(dist_dir=dist_dir).dist_dir
+    if not (release / "datapackage.json").is_file():
+        console.print(f"[red]error[/red] no release in {release} (run `datainclusion run` first)")
+        sys.exit(2)
+    try:
+        target = target_datagouv.load_target(config_path)
+    except target_datagouv.PublishError as exc:
+        console.print(f"[red]configuration error[/red] {exc}")
+        sys.exit(2)
+    key = None if dry_run else os.environ.get(target_datagouv.ENV_KEY)
+    if key is None:
+        console.print(f"dry run: nothing is sent ({target_datagouv.ENV_KEY} unset or --dry-run)")
+    outcome = target_datagouv.publish(release, target, key, lambda m: console.print(m, highlight=False))
+    if outcome.failed:
+        console.print(f"[red]{len(outcome.failed)} file(s) not published[/red]: " + "; ".join(outcome.failed))
+        sys.exit(1)
+    if key:
+        console.print(f"[green]published[/green] {len(outcome.sent)} file(s) to dataset {target.dataset}")
+
+
 @main.command(name="schema")
 @click.option("--check", is_flag=True, help="Only compare schema/ with the installed package; exit 1 on drift.")
 def schema_command(check: bool) -> None:
@@ -147,6 +192,25 @@ def schema_command(check: bool) -> None:
         sys.exit(1 if drift else 0)
     for path in schema.write():
         console.print(f"wrote {path.relative_to(schema.SCHEMA_DIR.parent)}")
+
+
+@main.command(name="match")
+@click.argument("left", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("right", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--threshold", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Match probability at or above which a pair is kept (default: the tuned threshold).")
+def match_command(left: Path, right: Path, out: Path, threshold: float | None) -> None:
+    """Find the structures of LEFT that are also in RIGHT (schema-v1 CSV, JSON or Parquet); write pairs to OUT (CSV)."""
+    from pipeline.enrich import linkage
+    from pipeline.enrich.match import MatchInputError, match
+
+    try:
+        count = match(left, right, out, linkage.THRESHOLD if threshold is None else threshold)
+    except MatchInputError as exc:
+        console.print(f"[red]error[/red] {exc}")
+        sys.exit(2)
+    console.print(f"{count} matched pairs written to {out}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,19 @@ SCORE_QUALITE_STRUCTURE = {
 }
 
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
-    "structures": [SCORE_QUALITE_STRUCTURE],
+    "structures": [
+        SCORE_QUALITE_STRUCTURE,
+        {
+            "name": "cluster_id",
+            "type": "string",
+            "title": "Groupe de doublons",
+            "description": (
+                "Identifiant du groupe de structures qui décrivent le même lieu, dans une même source ou entre "
+                "sources (outil de correspondance) : le plus petit `id` du groupe, stable tant que les membres "
+                "le sont. Vide pour une structure sans doublon connu. Les paires sont dans `doublons.csv`."
+            ),
+        },
+    ],
     "services": [SCORE_QUALITE_SERVICE],
 }
 

@@ -156,11 +156,12 @@ def sources_report(ctx: RunContext) -> dict[str, Any]:
 
 
 def _strip(descriptor: Any) -> Any:
-    """A Frictionless report without timings, and without row cells that could hold personal data."""
+    """A Frictionless report without timings or file checksums (in `datapackage.json` and `SHA256SUMS`;
+    the DuckDB file's vary from run to run), and without row cells that could hold personal data."""
     if isinstance(descriptor, dict):
         out = {}
         for key, value in descriptor.items():
-            if key in ("seconds", "cells"):
+            if key in ("seconds", "cells", "md5", "sha256", "bytes"):
                 continue
             if key == "cell" and descriptor.get("fieldName") in PERSONAL_FIELDS and value:
                 value = MASK
