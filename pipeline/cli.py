@@ -18,8 +18,6 @@ from rich.console import Console
 
 from pipeline import config
 from pipeline.config import ConfigError
-from pipeline.history.record import HistoryError
-from pipeline.history.store import PreviousReleaseError
 from pipeline.sources.base import SourceError
 
 console = Console(stderr=True, soft_wrap=True)
@@ -68,6 +66,9 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
         live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None,
         previous: str | None, allow_drop: bool) -> None:
     """Run every stage: collect, map, check, export, validate, render; publish into dist/."""
+    # Imported here, so that light commands (validate, --help) start fast.
+    from pipeline.history.record import HistoryError
+    from pipeline.history.store import PreviousReleaseError
     from pipeline.run import execute
 
     if input_path is not None and len(sources) != 1:
