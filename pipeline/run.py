@@ -14,6 +14,7 @@ from pipeline.publish import release
 from pipeline.quality import check
 from pipeline.sources import archive, collect, transform
 from pipeline.sources.base import SourceError
+from pipeline.territory import stage as territory_stage
 from pipeline.website import build as website
 from pipeline import warehouse
 
@@ -22,6 +23,7 @@ Stage = Callable[[RunContext], Any]
 STAGES: list[tuple[str, Stage]] = [
     ("collect", collect.run),
     ("map", transform.run),
+    ("territory", territory_stage.run),
     ("check", check.run),
     ("export", release.export_stage),
     ("validate", release.validate_stage),

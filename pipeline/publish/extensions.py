@@ -14,9 +14,23 @@ from typing import Any
 
 from pipeline import schema
 
+ADRESSE_CERTIFIEE: dict[str, Any] = {
+    "name": "adresse_certifiee",
+    "title": "Adresse certifiée",
+    "type": "boolean",
+    "description": (
+        "Vrai quand l’adresse, le code INSEE et les coordonnées viennent du géocodeur national "
+        "(score supérieur à 0,75, résultat plus précis que la commune sauf pour une adresse vide ou "
+        "une mairie). Faux sinon : les coordonnées sont celles du producteur quand elles tombent dans "
+        "le département de la commune, sinon le centre de la commune (référentiel des communes)."
+    ),
+    "trueValues": ["true"],
+    "falseValues": ["false"],
+}
+
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
-    "structures": [],
-    "services": [],
+    "structures": [ADRESSE_CERTIFIEE],
+    "services": [ADRESSE_CERTIFIEE],
 }
 
 

@@ -14,9 +14,11 @@ import duckdb
 from pipeline import schema
 from pipeline.context import RunContext
 from pipeline.quality.errors import CODES
-from pipeline.warehouse import scalar
+from pipeline.warehouse import scalar, table_exists
 
 ERROR_COLUMNS = "source varchar, entity varchar, record_id varchar, field varchar, code varchar, value varchar"
+# Error rows found by earlier stages, with ERROR_COLUMNS (see pipeline/territory/stage.py).
+STAGE_ERRORS = ("int__territory_errors",)
 
 
 def _quote(name: str) -> str:
@@ -41,6 +43,9 @@ def build_errors(con: duckdb.DuckDBPyConnection) -> None:
     selects = required_checks("structures") + required_checks("services")
     con.execute(f"create or replace table int__errors ({ERROR_COLUMNS})")
     con.execute(f"insert into int__errors {' union all '.join(selects)}")
+    for table in STAGE_ERRORS:
+        if table_exists(con, table):
+            con.execute(f"insert into int__errors select * from {table}")
     # A service can only be published with its structure.
     con.execute(
         """

@@ -1,0 +1,123 @@
+-- Final code INSEE, postal code, commune, address and position of every input row:
+-- int__territory_input + int__territory_codes + accepted geocoder results -> int__territory_result.
+-- A position is the geocoder's (certified), else the producer's when it falls in the
+-- commune's département (swapped latitude/longitude put back), else the commune's centre.
+
+create or replace table int__territory_result as
+with input as (
+    select _rid, adresse, commune, latitude, longitude from int__territory_input
+),
+
+codes as (
+    select * from int__territory_codes
+),
+
+geocoded as (
+    select q._rid, g.*, r.code_commune as g_code, r.code_arrondissement as g_arrondissement
+    from int__territory_requests as q
+    join int__geocodage_cache as g on g.key = q.key
+    left join ref__codes_insee as r on r.code = g.result_citycode
+    where geocode_accepted(g.result_score, g.result_type, g.adresse, g.commune)
+),
+
+located as (
+    select
+        i._rid,
+        i.adresse as source_adresse,
+        i.commune as source_commune,
+        i.latitude as source_lat,
+        i.longitude as source_lon,
+        c.cp,
+        g._rid is not null and g.latitude is not null as certified,
+        g.result_score,
+        g.result_type,
+        g.result_name,
+        g.result_postcode,
+        g.latitude as g_lat,
+        g.longitude as g_lon,
+        coalesce(g.g_code, c.code_insee) as code_insee,
+        case when g.g_code is not null then coalesce(g.g_arrondissement, c.code_arrondissement)
+            else c.code_arrondissement end as code_arrondissement
+    from input as i
+    join codes as c on c._rid = i._rid
+    left join geocoded as g on g._rid = i._rid
+),
+
+checked as (
+    select
+        l.*,
+        r.nom as commune,
+        r.code_departement,
+        case
+            when l.source_lat is null and l.source_lon is null then 'absent'
+            when l.source_lat is null or l.source_lon is null then 'incomplete'
+            when in_emprise(l.source_lat, l.source_lon, coalesce(r.code_departement, '*')) then 'ok'
+            when in_emprise(l.source_lon, l.source_lat, coalesce(r.code_departement, '*')) then 'swapped'
+            when r.code_departement is null and in_emprise(l.source_lat, l.source_lon, null) then 'ok'
+            when r.code_departement is null and in_emprise(l.source_lon, l.source_lat, null) then 'swapped'
+            when in_emprise(l.source_lat, l.source_lon, null) or in_emprise(l.source_lon, l.source_lat, null)
+                then 'other-departement'
+            else 'outside-france'
+        end as source_position
+    from located as l
+    left join ref__codes_insee as r on r.code = l.code_insee
+),
+
+postal as (
+    -- the only postal code of the commune (or arrondissement), to fill a missing one
+    select p.code_commune, p.code_arrondissement, min(p.code_postal) as code_postal
+    from ref__postal as p
+    group by all
+    having count(distinct p.code_postal) = 1
+),
+
+positioned as (
+    select
+        k.*,
+        coalesce(a.latitude, m.latitude) as centre_lat,
+        coalesce(a.longitude, m.longitude) as centre_lon,
+        coalesce(pa.code_postal, pc.code_postal) as only_postal_code
+    from checked as k
+    left join ref__commune_centres as a on a.code = k.code_arrondissement
+    left join ref__commune_centres as m on m.code = k.code_insee
+    left join postal as pa on pa.code_arrondissement = k.code_arrondissement
+    left join postal as pc on pc.code_commune = k.code_insee and pc.code_arrondissement is null
+),
+
+final as (
+    select
+        _rid,
+        code_insee,
+        code_arrondissement,
+        case when certified then coalesce(result_postcode, cp) else coalesce(cp, only_postal_code) end as code_postal,
+        coalesce(commune, source_commune) as commune,
+        case when certified and result_type in ('housenumber', 'street', 'locality') then result_name
+            else source_adresse end as adresse,
+        case
+            when certified then g_lat
+            when source_position = 'ok' then source_lat
+            when source_position = 'swapped' then source_lon
+            else centre_lat
+        end as latitude,
+        case
+            when certified then g_lon
+            when source_position = 'ok' then source_lon
+            when source_position = 'swapped' then source_lat
+            else centre_lon
+        end as longitude,
+        coalesce(certified, false) as adresse_certifiee,
+        case when certified then result_score end as geocodage_score,
+        case
+            when certified then case result_type
+                when 'housenumber' then 'adresse' when 'street' then 'rue' when 'locality' then 'lieu-dit'
+                else 'commune' end
+            when source_position in ('ok', 'swapped') then 'source'
+            when centre_lat is not null then case when code_arrondissement is not null then 'arrondissement' else 'commune' end
+        end as geocodage_precision,
+        source_position,
+        source_lat,
+        source_lon
+    from positioned
+)
+
+select * from final order by _rid;
