@@ -17,6 +17,8 @@ from rich.console import Console
 
 from pipeline import config, schema
 from pipeline.config import ConfigError
+from pipeline.history.record import HistoryError
+from pipeline.history.store import PreviousReleaseError
 from pipeline.sources.base import SourceError
 
 console = Console(stderr=True, soft_wrap=True)
@@ -57,8 +59,13 @@ def main() -> None:
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 @click.option("--input", "input_path", type=click.Path(exists=True, path_type=Path),
               help="Map a file or folder in the producer's own format (needs exactly one --source).")
+@click.option("--previous", metavar="URL_OR_PATH",
+              help="Restore the history from this published release (folder or URL) before adding the run.")
+@click.option("--allow-drop", is_flag=True,
+              help="Publish even if the freshness guard flags a source (drop in volume, data frozen).")
 def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, reference_date: date | None,
-        live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None) -> None:
+        live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None,
+        previous: str | None, allow_drop: bool) -> None:
     """Run every stage: collect, map, check, export, validate, render; publish into dist/."""
     from pipeline.run import execute
 
@@ -69,11 +76,15 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
     try:
         settings = config.load(warehouse=warehouse, data_dir=data_dir, dist_dir=dist_dir,
                                reference_date=reference_date, live=live, replay=replay,
-                               sources=sources, input_path=input_path)
+                               sources=sources, input_path=input_path, previous=previous,
+                               allow_drop=allow_drop)
         result = execute(settings)
-    except ConfigError as exc:
+    except (ConfigError, HistoryError) as exc:
         console.print(f"[red]configuration error[/red] {exc}")
         sys.exit(2)
+    except PreviousReleaseError as exc:
+        console.print(f"[red]error[/red] cannot restore the history: {exc}")
+        sys.exit(1)
     except SourceError as exc:
         console.print(f"[red]error[/red] {exc}")
         sys.exit(2 if replay or "unknown source" in str(exc) else 1)

@@ -16,6 +16,8 @@ ENV_WAREHOUSE = "DATAINCLUSION_WAREHOUSE"
 ENV_DATA_DIR = "DATAINCLUSION_DATA_DIR"
 ENV_DIST_DIR = "DATAINCLUSION_DIST_DIR"
 ENV_MAX_QUARANTINE = "DATAINCLUSION_MAX_QUARANTINE_SHARE"
+ENV_MAX_DROP = "DATAINCLUSION_MAX_DROP_SHARE"
+ENV_OBJECTIONS = "DATAINCLUSION_OBJECTIONS"
 
 
 class ConfigError(Exception):
@@ -37,6 +39,13 @@ class Settings:
     # Share of mapped records that may be quarantined before the run is
     # reported as failing on data errors (exit code 1).
     max_quarantine_share: float = 0.5
+    # History: restore from this release (folder or URL) before adding the run.
+    previous: str | None = None
+    # Freshness guard: largest accepted drop of a source's records, and its override.
+    max_drop_share: float = 0.2
+    allow_drop: bool = False
+    # RGPD: CSV of ids and/or e-mails whose contacts must not be published.
+    objections: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +60,17 @@ def _path(value: str | os.PathLike[str] | None, env: str, default: str) -> Path:
     return Path(value or os.environ.get(env) or default)
 
 
+def _share(env: str, default: float) -> float:
+    value = os.environ.get(env)
+    try:
+        share = float(value) if value else default
+    except ValueError as exc:
+        raise ConfigError(f"{env} must be a number between 0 and 1, got {value!r}") from exc
+    if not 0 <= share <= 1:
+        raise ConfigError(f"{env} must be between 0 and 1, got {share}")
+    return share
+
+
 def load(
     *,
     warehouse: str | os.PathLike[str] | None = None,
@@ -61,16 +81,16 @@ def load(
 ) -> Settings:
     """Settings from explicit options, then environment variables, then defaults."""
     data = _path(data_dir, ENV_DATA_DIR, "data")
-    share = os.environ.get(ENV_MAX_QUARANTINE)
-    try:
-        max_share = float(share) if share else 0.5
-    except ValueError as exc:
-        raise ConfigError(f"{ENV_MAX_QUARANTINE} must be a number between 0 and 1, got {share!r}") from exc
+    objections = os.environ.get(ENV_OBJECTIONS)
+    if objections and not Path(objections).is_file():
+        raise ConfigError(f"{ENV_OBJECTIONS} points to {objections!r}, which is not a file")
     return Settings(
         warehouse=_path(warehouse, ENV_WAREHOUSE, str(data / "warehouse.duckdb")),
         data_dir=data,
         dist_dir=_path(dist_dir, ENV_DIST_DIR, "dist"),
         reference_date=reference_date or date.today(),
-        max_quarantine_share=max_share,
+        max_quarantine_share=_share(ENV_MAX_QUARANTINE, 0.5),
+        max_drop_share=_share(ENV_MAX_DROP, 0.2),
+        objections=Path(objections) if objections else None,
         **options,  # type: ignore[arg-type]
     )

@@ -30,6 +30,8 @@ class RunContext:
     # Written by the export stage, read by later stages (reports, site, publication).
     files: list[Any] = field(default_factory=list)
     validation_report: Any = None
+    # Freshness-guard flags of this run (history stage); they block the release.
+    guard_flags: list[Any] = field(default_factory=list)
 
     def log(self, message: str) -> None:
         self.console.print(message, highlight=False)

@@ -10,8 +10,10 @@ from typing import Any
 from pipeline import sources as source_registry
 from pipeline.config import Settings
 from pipeline.context import RunContext
+from pipeline.history import record as history
 from pipeline.publish import release
 from pipeline.quality import check
+from pipeline.rgpd import mask as rgpd
 from pipeline.sources import archive, collect, transform
 from pipeline.sources.base import SourceError
 from pipeline.territory import stage as territory_stage
@@ -25,6 +27,8 @@ STAGES: list[tuple[str, Stage]] = [
     ("map", transform.run),
     ("territory", territory_stage.run),
     ("check", check.run),
+    ("rgpd", rgpd.run),
+    ("history", history.run),
     ("export", release.export_stage),
     ("validate", release.validate_stage),
     ("render", website.render),
@@ -54,6 +58,9 @@ def _mode(settings: Settings) -> str:
 def data_problems(ctx: RunContext, counts: dict[str, Any]) -> list[str]:
     """Reasons to refuse publishing: invalid package, or too many quarantined records."""
     problems = []
+    if ctx.guard_flags and not ctx.settings.allow_drop:
+        problems.append("freshness guard (use --allow-drop to publish anyway):")
+        problems += [f"  {flag}" for flag in ctx.guard_flags]
     validation = counts.get("validate", {})
     if not validation.get("valid", False):
         problems.append(f"the built package is not valid: {validation.get('errors')} Frictionless errors")
@@ -94,6 +101,7 @@ def execute(settings: Settings) -> RunResult:
             release.discard(ctx.build_dir)
         else:
             release.swap(ctx.build_dir, settings.dist_dir, run_id)
+            history.commit(ctx)
             result.status = "stale-sources" if any(c.status != "ok" for c in ctx.collected.values()) else "ok"
         result.messages += ctx.warnings
     except BaseException as exc:

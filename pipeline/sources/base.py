@@ -72,6 +72,8 @@ class Source:
     # Credential name -> environment variable holding it (never logged).
     credentials: ClassVar[dict[str, str]] = {}
     fill_rates: ClassVar[tuple[FillRate, ...]] = ()
+    # Freshness guard (live runs): days without any change before the source is flagged.
+    max_age_days: ClassVar[int] = 30
     # vocab CSV name -> SQL listing the raw values the staging tables hold for
     # it; a test checks every value seen in the sample is mapped or listed.
     vocab_inputs: ClassVar[dict[str, str]] = {}

@@ -2,9 +2,12 @@
 
 Per source, `staging.sql` (optional) builds `stg_<src>__*` and `mapping.sql`
 builds `map_<src>__structures`, `map_<src>__services` (exactly the schema's
-columns, in order) and optionally `map_<src>__excluded` (entity, record_id,
-rule). A source's SQL runs in a transaction: if it fails, the source keeps
-its previous mapped tables (stale) and the run goes on.
+columns, in order) and optionally `map_<src>__excluded` (source, entity,
+record_id, rule: records left out on purpose) and `map_<src>__flags` (source,
+entity, record_id, flag: e.g. `contact-non-public`). A source's SQL runs in a
+transaction: if it fails, the source keeps its previous mapped tables (stale)
+and the run goes on. Sources a run does not name (`--source`) keep their last
+mapped tables, so the union always covers every source.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import schema
+from pipeline import sources as source_registry
 from pipeline.context import RunContext
 from pipeline.paths import SCHEMA_DIR, SOURCES_DIR
 from pipeline.sources.base import Source
@@ -23,6 +27,7 @@ from pipeline.warehouse import scalar, set_reference_date, table_exists
 
 ENTITIES = ("structures", "services")
 EXCLUDED_COLUMNS = "source varchar, entity varchar, record_id varchar, rule varchar"
+FLAGS_COLUMNS = "source varchar, entity varchar, record_id varchar, flag varchar"
 
 
 def map_table(source: Source, entity: str) -> str:
@@ -83,9 +88,9 @@ def _ensure_empty_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None
         name = map_table(source, entity)
         if not table_exists(con, name):
             con.execute(f"create table {name} as select * from pub_template__{entity} where false")
-    excluded = f"map_{source.slug}__excluded"
-    if not table_exists(con, excluded):
-        con.execute(f"create table {excluded} ({EXCLUDED_COLUMNS})")
+    for suffix, columns in (("excluded", EXCLUDED_COLUMNS), ("flags", FLAGS_COLUMNS)):
+        if not table_exists(con, f"map_{source.slug}__{suffix}"):
+            con.execute(f"create table map_{source.slug}__{suffix} ({columns})")
 
 
 def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
@@ -97,8 +102,9 @@ def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             path = source.folder / name
             if path.exists():
                 con.execute(path.read_text(encoding="utf-8"))
-        if not table_exists(con, f"map_{source.slug}__excluded"):
-            con.execute(f"create table map_{source.slug}__excluded ({EXCLUDED_COLUMNS})")
+        for suffix, columns in (("excluded", EXCLUDED_COLUMNS), ("flags", FLAGS_COLUMNS)):
+            if not table_exists(con, f"map_{source.slug}__{suffix}"):
+                con.execute(f"create table map_{source.slug}__{suffix} ({columns})")
         check_contract(con, source)
     except Exception:
         con.execute("rollback")
@@ -114,6 +120,7 @@ def create_templates(con: duckdb.DuckDBPyConnection) -> None:
         columns = ", ".join(f"{f['name']} {types[f['type']]}" for f in fields)
         con.execute(f"create or replace table pub_template__{entity} ({columns})")
     con.execute(f"create or replace table pub_template__excluded ({EXCLUDED_COLUMNS})")
+    con.execute(f"create or replace table pub_template__flags ({FLAGS_COLUMNS})")
 
 
 def union(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> dict[str, int]:
@@ -124,11 +131,12 @@ def union(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> dict[str, in
         parts.append(f"select * from pub_template__{entity}")
         con.execute(f"create or replace table int__{entity} as select * from ({' union all '.join(parts)}) order by id")
         counts[entity] = scalar(con, f"select count(*) from int__{entity}")
-    parts = [f"select * from map_{s.slug}__excluded" for s in sources] + ["select * from pub_template__excluded"]
-    con.execute(
-        f"create or replace table int__excluded as select * from ({' union all '.join(parts)}) "
-        "order by source, entity, record_id"
-    )
+    for suffix in ("excluded", "flags"):
+        parts = [f"select * from map_{s.slug}__{suffix}" for s in sources] + [f"select * from pub_template__{suffix}"]
+        con.execute(
+            f"create or replace table int__{suffix} as select * from ({' union all '.join(parts)}) "
+            "order by all"
+        )
     counts["excluded"] = scalar(con, "select count(*) from int__excluded")
     return counts
 
@@ -169,6 +177,14 @@ def run(ctx: RunContext) -> dict[str, object]:
             collected.error = f"mapping failed: {exc}"
             _ensure_empty_tables(con, source)
             per_source[source.name] = "stale"
-    counts = union(con, ctx.sources)
-    raw_counts(con, ctx.sources)
+    # Sources not selected by --source keep their last mapped tables: a run
+    # refreshes the sources it names and republishes the others as they were.
+    everyone = source_registry.discover()
+    selected = {s.name for s in ctx.sources}
+    for source in everyone:
+        if source.name not in selected:
+            _ensure_empty_tables(con, source)
+            per_source[source.name] = "not refreshed"
+    counts = union(con, everyone)
+    raw_counts(con, everyone)
     return {"sources": per_source, **counts}

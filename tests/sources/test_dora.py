@@ -130,7 +130,8 @@ def test_api_v2_shape_is_mapped(v2_run: Workspace):
     assert v["lien_mobilisation"] == "https://rdv.ville-rennes.fr/ccas"
     assert v["modes_mobilisation"] == ["envoyer-un-courriel", "se-presenter", "telephoner", "utiliser-lien-mobilisation"]
     assert v["conditions_acces"] == "Résider à Rennes\nJustificatif de domicile\nPièce d'identité"
-    assert v["contact_nom_prenom"] == "Claire Martin"
+    assert record(v2_run, "int__services", v["id"])["contact_nom_prenom"] == "Claire Martin"
+    assert v["contact_nom_prenom"] is None  # mapped, but never published (RGPD)
 
 
 def test_html_description_becomes_plain_text(v2_run: Workspace):

@@ -50,6 +50,14 @@ from stg_dora__services
 where date_suspension < reference_date();
 
 
+-- DORA says when a service's contact is not public (`contact_public = false`):
+-- the RGPD stage masks its contact fields.
+create or replace table map_dora__flags as
+select 'dora' as source, 'services' as entity, 'dora--' || id as record_id, 'contact-non-public' as flag
+from stg_dora__services
+where contact_public = false;
+
+
 create or replace table map_dora__services as
 with services as (
     select * from stg_dora__services
