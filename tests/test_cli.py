@@ -40,7 +40,7 @@ def test_run_is_registered_with_counts(workspace: Workspace):
     assert (status, str(reference_date), mode) == ("ok", "2026-11-28", "sample")
     counts = json.loads(counts)
     assert counts["counts"]["check"]["structures"] == 22
-    assert set(counts["timings"]) == {"collect", "map", "check", "rgpd", "history", "export", "validate", "render"}
+    assert set(counts["timings"]) == {"collect", "map", "territory", "check", "rgpd", "history", "export", "validate", "render"}
 
 
 def test_warehouse_path_option(workspace: Workspace, tmp_path):

@@ -90,7 +90,12 @@ final as (
         code_insee,
         code_arrondissement,
         case when certified then coalesce(result_postcode, cp) else coalesce(cp, only_postal_code) end as code_postal,
-        coalesce(commune, source_commune) as commune,
+        -- the producer's spelling when it is the official name up to case, accents and punctuation
+        case
+            when commune is null then source_commune
+            when same_name(source_commune, commune) then source_commune
+            else commune
+        end as commune,
         case when certified and result_type in ('housenumber', 'street', 'locality') then result_name
             else source_adresse end as adresse,
         case

@@ -23,6 +23,10 @@ create or replace macro commune_key(x) as
     nullif(replace(regexp_replace(regexp_replace(commune_words(x),
         '\bsainte\b', 'ste', 'g'), '\bsaint\b', 'st', 'g'), ' ', ''), '');
 
+-- Two spellings of one name, up to case, accents, ligatures and punctuation.
+create or replace macro same_name(a, b) as
+    regexp_replace(ascii_lower(a), '[^a-z0-9]+', '', 'g') = regexp_replace(ascii_lower(b), '[^a-z0-9]+', '', 'g');
+
 -- Arrondissement written in a commune name ("Paris 8e", "MARSEILLE 13ème",
 -- "Lyon 3", "Paris 08 arrondissement") -> its INSEE code, else NULL.
 create or replace macro arrondissement_parts(x) as
