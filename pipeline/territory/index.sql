@@ -59,34 +59,37 @@ select * from final order by code_postal, code_commune;
 -- is also Boulogne-Billancourt).
 create or replace table ref__commune_names as
 with names as (
-    select
-        commune_key(nom) as name_key, code_insee as code, code_departement as prefix,
+    select nom as name, code_insee as code, code_departement as prefix,
         case when type = 'commune-actuelle' then 1 else 2 end as rank
     from ref__communes
     union all
-    select commune_key(nom_commune), code_insee, postal_prefix(code_postal), 3 from ref__codes_postaux
+    select nom_commune, code_insee, postal_prefix(code_postal), 3 from ref__codes_postaux
     union all
-    select commune_key(libelle_acheminement), code_insee, postal_prefix(code_postal), 4 from ref__codes_postaux
+    select libelle_acheminement, code_insee, postal_prefix(code_postal), 4 from ref__codes_postaux
 ),
 
 prefixes as (
     -- Corsica's postal codes start with 20, Saint-Barthélemy's and Saint-Martin's with 971.
-    select n.name_key, c.code_commune, case when n.prefix in ('2A', '2B') then '20' else n.prefix end as prefix, n.rank
+    select n.name, c.code_commune, case when n.prefix in ('2A', '2B') then '20' else n.prefix end as prefix, n.rank
     from names as n
     join ref__codes_insee as c on c.code = n.code
     union all
-    select commune_key(r.nom), c.code_commune, postal_prefix(p.code_postal),
-        case when r.type = 'commune-actuelle' then 1 else 2 end
+    select r.nom, c.code_commune, postal_prefix(p.code_postal), case when r.type = 'commune-actuelle' then 1 else 2 end
     from ref__communes as r
     join ref__codes_insee as c on c.code = r.code_insee
     join ref__postal as p on p.code_commune = c.code_commune
+),
+
+keys as (
+    select name, commune_key(name) as name_key from (select distinct name from names)
 )
 
-select name_key, prefix, code_commune, min(rank) as rank
-from prefixes
-where name_key is not null
+select k.name_key, p.prefix, p.code_commune, min(p.rank) as rank
+from prefixes as p
+join keys as k on k.name = p.name
+where k.name_key is not null
 group by all
-order by name_key, prefix, code_commune;
+order by all;
 
 
 -- A point per current commune and arrondissement: its centroid, else the mean of the
