@@ -15,13 +15,15 @@ with input as (
 codes as (
     select _rid, 'code_insee' as field,
         case
-            when code_insee is null and clean_text(raw_code) is not null then 'code-insee-inconnu'
+            when code_insee is null and clean_text(raw_code) is not null and given_commune is null
+                then 'code-insee-inconnu'
             when code_insee is null then 'commune-introuvable'
             else 'code-insee-corrige'
         end as code,
         case
-            when code_insee is null and clean_text(raw_code) is not null then trim(raw_code)
-            when code_insee is null then concat_ws(' ', clean_text(raw_adresse), clean_text(raw_cp), clean_text(raw_commune))
+            when code_insee is null and clean_text(raw_code) is not null and given_commune is null then trim(raw_code)
+            when code_insee is null
+                then concat_ws(' ', clean_text(raw_code), clean_text(raw_adresse), clean_text(raw_cp), clean_text(raw_commune))
             else trim(raw_code) || ' -> ' || code_insee
         end as value
     from input

@@ -57,7 +57,7 @@ by_cp as (
     group by kid
 ),
 
--- a misspelt name among the communes of its postal code ("Salles deVillefagnan")
+-- a misspelt or longer name among the communes of its postal code ("BERCK SUR MER" for Berck)
 fuzzy as (
     select kid, case when count(distinct code_commune) = 1 then any_value(code_commune) end as c_fuzzy
     from (
@@ -66,10 +66,19 @@ fuzzy as (
         from tuples as t
         join cp_hits as h on h.kid = t.kid
         join ref__commune_names as n on n.code_commune = h.code_commune and n.rank <= 3
-        where t.name_key is not null and jaro_winkler_similarity(t.name_key, n.name_key) >= 0.9
+        where t.name_key is not null and jaro_winkler_similarity(t.name_key, n.name_key) >= 0.88
     )
     where r = 1
     group by kid
+),
+
+given as (
+    -- a postal code written as the code INSEE ("13090" for Aix-en-Provence) is not one
+    select t.kid, c.code_commune, c.code_arrondissement
+    from tuples as t
+    join ref__codes_insee as c on c.code = t.code_given
+    left join by_cp as p on p.kid = t.kid
+    where not coalesce(t.code_given = t.cp and not list_contains(coalesce(p.cp_codes, []), c.code_commune), false)
 ),
 
 choice as (
@@ -92,7 +101,7 @@ choice as (
             when f.c_fuzzy is not null then struct_pack(code := f.c_fuzzy, how := 'commune-approchee')
         end as picked
     from tuples as t
-    left join ref__codes_insee as c on c.code = t.code_given
+    left join given as c on c.kid = t.kid
     left join by_name as n on n.kid = t.kid
     left join by_cp as p on p.kid = t.kid
     left join fuzzy as f on f.kid = t.kid
