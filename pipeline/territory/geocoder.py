@@ -76,9 +76,11 @@ class GeocoderSettings:
 class GeocoderClient:
     """Sends one batch of queries as a CSV file and reads the geocoder's CSV answer."""
 
-    def __init__(self, settings: GeocoderSettings, log: Callable[[str], None] | None = None) -> None:
-        policy = RetryPolicy.from_env()
-        policy = RetryPolicy(policy.attempts, policy.backoff, policy.max_wait, (min(10.0, settings.timeout), settings.timeout))
+    def __init__(self, settings: GeocoderSettings, log: Callable[[str], None] | None = None,
+                 policy: RetryPolicy | None = None) -> None:
+        """Retries as for every HTTP call (DATAINCLUSION_HTTP_*), with the geocoder's own read timeout."""
+        base = policy or RetryPolicy.from_env()
+        policy = RetryPolicy(base.attempts, base.backoff, base.max_wait, (min(10.0, settings.timeout), settings.timeout))
         self.settings = settings
         self.http = HttpClient("geocodeur", policy, log=log)
 
