@@ -52,6 +52,24 @@ final as (
 select * from final order by code_postal, code_commune;
 
 
+-- One row per postal code: its current communes, sorted.
+create or replace table ref__postal_codes as
+select code_postal, list_sort(list_distinct(list(code_commune))) as communes
+from ref__postal
+group by code_postal
+order by code_postal;
+
+
+-- The arrondissement of a commune given a postal code, when that code has only one.
+create or replace table ref__postal_arrondissements as
+select code_postal, code_commune, min(code_arrondissement) as code_arrondissement
+from ref__postal
+where code_arrondissement is not null
+group by code_postal, code_commune
+having count(distinct code_arrondissement) = 1
+order by code_postal;
+
+
 -- Name key -> current commune, with the postal prefixes (département) where that
 -- name is used and how official the name is (rank 1: the current commune's name;
 -- 2: a déléguée, associée or arrondissement; 3: La Poste's commune name;
@@ -136,12 +154,3 @@ vendored as (
 
 select * from (select * from from_centres union all select * from vendored) order by code_departement, lat_min;
 
-
--- Is the point inside one of the boxes of a département (NULL: anywhere in France)?
--- (Defined here, after ref__emprises: a macro binds its tables when created.)
-create or replace macro in_emprise(lat, lon, departement) as
-    exists (
-        select 1 from ref__emprises as e
-        where (departement is null or e.code_departement = departement)
-            and lat between e.lat_min and e.lat_max and lon between e.lon_min and e.lon_max
-    );

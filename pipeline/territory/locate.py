@@ -41,12 +41,13 @@ def locate(
     """
     run_sql(con, "resolve.sql")
     geo.ensure_cache(con)
-    run_sql(con, "requests.sql")
     counts: dict[str, object] = {}
+    if client is not None or use_cache:
+        run_sql(con, "requests.sql")
+    else:
+        con.execute("create or replace table int__territory_requests (_rid bigint, key varchar)")
     if client is not None:
         counts["geocoder"] = geo.refresh(con, client, warn)
-    elif not use_cache:
-        con.execute("delete from int__territory_requests")
     run_sql(con, "locate.sql")
     run_sql(con, "problems.sql")
     run_sql(con, "zones.sql")

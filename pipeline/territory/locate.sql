@@ -43,6 +43,27 @@ located as (
     left join geocoded as g on g._rid = i._rid
 ),
 
+points as (
+    select distinct source_lat as lat, source_lon as lon
+    from located
+    where source_lat is not null and source_lon is not null
+),
+
+-- the départements whose box holds the point, as given and with latitude and longitude swapped
+boxes as (
+    select p.lat, p.lon, list(e.code_departement) as departements
+    from points as p
+    join ref__emprises as e on p.lat between e.lat_min and e.lat_max and p.lon between e.lon_min and e.lon_max
+    group by all
+),
+
+swapped_boxes as (
+    select p.lat, p.lon, list(e.code_departement) as departements
+    from points as p
+    join ref__emprises as e on p.lon between e.lat_min and e.lat_max and p.lat between e.lon_min and e.lon_max
+    group by all
+),
+
 checked as (
     select
         l.*,
@@ -51,16 +72,17 @@ checked as (
         case
             when l.source_lat is null and l.source_lon is null then 'absent'
             when l.source_lat is null or l.source_lon is null then 'incomplete'
-            when in_emprise(l.source_lat, l.source_lon, coalesce(r.code_departement, '*')) then 'ok'
-            when in_emprise(l.source_lon, l.source_lat, coalesce(r.code_departement, '*')) then 'swapped'
-            when r.code_departement is null and in_emprise(l.source_lat, l.source_lon, null) then 'ok'
-            when r.code_departement is null and in_emprise(l.source_lon, l.source_lat, null) then 'swapped'
-            when in_emprise(l.source_lat, l.source_lon, null) or in_emprise(l.source_lon, l.source_lat, null)
-                then 'other-departement'
+            when list_contains(b.departements, r.code_departement) then 'ok'
+            when list_contains(s.departements, r.code_departement) then 'swapped'
+            when r.code_departement is null and b.departements is not null then 'ok'
+            when r.code_departement is null and s.departements is not null then 'swapped'
+            when b.departements is not null or s.departements is not null then 'other-departement'
             else 'outside-france'
         end as source_position
     from located as l
     left join ref__codes_insee as r on r.code = l.code_insee
+    left join boxes as b on b.lat = l.source_lat and b.lon = l.source_lon
+    left join swapped_boxes as s on s.lat = l.source_lat and s.lon = l.source_lon
 ),
 
 postal as (

@@ -7,39 +7,44 @@ create or replace macro ascii_lower(x) as
 
 -- A commune name as free text says it, without what is not the name: a leading
 -- postal code ("44470 - Carquefou"), "CEDEX n" and what follows, "BP n", "CS n",
--- an article written after the name ("Havre (Le)").
+-- an article written after the name ("Havre (Le)"). Most names have none of
+-- these (no digit, no parenthesis, no "cedex"): they skip the clean-up.
 create or replace macro commune_words(x) as
-    trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-        ascii_lower(x),
-        '^\s*\d{5}\s*[-,]?\s*', ''),
-        '\bcedex\b.*$', ''),
-        '\b(bp|cs|tsa|b\.p\.)\s*\d+', ' ', 'g'),
-        '^(.*?)\s*\((l|le|la|les)\)\s*$', '\2 \1'),
-        '[^a-z0-9]+', ' ', 'g'));
+    list_transform([ascii_lower(x)], lambda l: trim(regexp_replace(
+        case
+            when not regexp_matches(l, '[0-9(]|cedex') then l
+            else regexp_replace(regexp_replace(regexp_replace(regexp_replace(l,
+                '^\s*\d{5}\s*[-,]?\s*', ''),
+                '\bcedex\b.*$', ''),
+                '\b(bp|cs|tsa|b\.p\.)\s*\d+', ' ', 'g'),
+                '^(.*?)\s*\((l|le|la|les)\)\s*$', '\2 \1')
+        end,
+        '[^a-z0-9]+', ' ', 'g')))[1];
 
 -- The comparison key of a commune name: words of the name, "saint(e)" as "st(e)",
 -- separators dropped ("ST-DENIS", "Saint Denis" and "saint-denis" share one key).
-create or replace macro commune_key(x) as
-    nullif(replace(regexp_replace(regexp_replace(commune_words(x),
-        '\bsainte\b', 'ste', 'g'), '\bsaint\b', 'st', 'g'), ' ', ''), '');
+create or replace macro words_key(words) as
+    nullif(replace(regexp_replace(regexp_replace(words, '\bsainte\b', 'ste', 'g'), '\bsaint\b', 'st', 'g'), ' ', ''), '');
+
+create or replace macro commune_key(x) as words_key(commune_words(x));
 
 -- Two spellings of one name, up to case, accents, ligatures and punctuation.
 create or replace macro same_name(a, b) as
-    regexp_replace(ascii_lower(a), '[^a-z0-9]+', '', 'g') = regexp_replace(ascii_lower(b), '[^a-z0-9]+', '', 'g');
+    a = b or translate(ascii_lower(a), ' -''’.,', '') = translate(ascii_lower(b), ' -''’.,', '');
 
--- Arrondissement written in a commune name ("Paris 8e", "MARSEILLE 13ème",
--- "Lyon 3", "Paris 08 arrondissement") -> its INSEE code, else NULL.
-create or replace macro arrondissement_parts(x) as
-    regexp_extract(commune_words(x),
-        '^(paris|lyon|marseille) 0?([1-9]|1[0-9]|20)(er|e|eme|em|ieme)?( arrondissement| arrdt| arr)?$',
-        ['city', 'number']);
-
-create or replace macro arrondissement_from_name(x) as
-    case arrondissement_parts(x).city
-        when 'paris' then '751' || lpad(arrondissement_parts(x).number, 2, '0')
-        when 'lyon' then '6938' || arrondissement_parts(x).number
-        when 'marseille' then '132' || lpad(arrondissement_parts(x).number, 2, '0')
-    end;
+-- Arrondissement written in a commune's words ("paris 8e", "marseille 13eme",
+-- "lyon 3", "paris 08 arrondissement") -> its INSEE code, else NULL.
+create or replace macro arrondissement_from_words(words) as
+    list_transform(
+        [regexp_extract(words,
+            '^(paris|lyon|marseille) 0?([1-9]|1[0-9]|20)(er|e|eme|em|ieme)?( arrondissement| arrdt| arr)?$',
+            ['city', 'number'])],
+        lambda p: case p.city
+            when 'paris' then '751' || lpad(p.number, 2, '0')
+            when 'lyon' then '6938' || p.number
+            when 'marseille' then '132' || lpad(p.number, 2, '0')
+        end
+    )[1];
 
 -- An INSEE code as written by producers: trimmed, upper-case (2A/2B), a
 -- leading zero lost by a spreadsheet put back. NULL when it cannot be a code.
@@ -89,13 +94,11 @@ create or replace macro geocoder_address(x) as
 create or replace macro names_town_centre(x) as
     regexp_matches(ascii_lower(coalesce(x, '')), '\b(mairie|hotel de ville|le bourg|bourg|au village|village|place de la mairie)\b');
 
--- Of codes found with ranks (lower is better), the code found with the best rank,
--- when only one code has it; NULL when none or several do.
-create or replace macro unique_best(codes, ranks) as
-    case
-        when len(list_distinct(list_filter(codes, lambda c, i: ranks[i] = list_min(ranks)))) = 1
-            then list_filter(codes, lambda c, i: ranks[i] = list_min(ranks))[1]
-    end;
+-- Of codes found with ranks (lower is better), the code found with the best rank
+-- when only one code has it, else NULL. `lo` is min({'r': rank, 'c': code}) and `hi`
+-- max({'r': -rank, 'c': code}) over the codes found: the smallest and the largest
+-- code of the best rank.
+create or replace macro unique_best(lo, hi) as case when lo.c = hi.c then lo.c end;
 
 -- A geocoder result we trust: score above 0.75, and more precise than the commune
 -- unless the commune is all the address says.
