@@ -27,6 +27,7 @@ SERVICES_OFFSET = 1 << 40  # services' _rid = their rowid + this, structures' = 
 
 
 def build_input(con: duckdb.DuckDBPyConnection) -> None:
+    """`int__territory_input`: the address columns of every structure and service, by row."""
     con.execute(f"create or replace table int__territory_input ({INPUT_COLUMNS})")
     con.execute(
         "insert into int__territory_input by name select rowid as _rid, 'structures' as entity, null as structure_id, "

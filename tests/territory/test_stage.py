@@ -117,5 +117,11 @@ def test_live_run_certifies_geocoded_addresses(workspace: Workspace, replay_serv
     with (workspace.dist / "structures.csv").open(encoding="utf-8", newline="") as handle:
         cells = {row["id"]: row["adresse_certifiee"] for row in csv.DictReader(handle)}
     assert cells["dora--0a6f3c89-5fe4-488d-83a9-16cb3e40513c"] == "true"
-    counts = json.loads(workspace.query("select counts from runs")[0][0])["counts"]["territory"]
-    assert counts["geocoder"]["failed_batches"] == 0 and counts["certified"] >= 1
+    (run_id, counts), = workspace.query("select run_id, counts from runs")
+    territory = json.loads(counts)["counts"]["territory"]
+    assert territory["geocoder"]["failed_batches"] == 0 and territory["certified"] == 1
+    # a replay rebuilds the release from the archive and the geocoder cache, without asking again
+    result = workspace.run("--replay", run_id, "--source", "dora")
+    assert result.exit_code == 0, result.output
+    assert len(geocoder_server.received) == 1
+    assert workspace.query("select id from pub__structures where adresse_certifiee") == [certified[0][:1]]
