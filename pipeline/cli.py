@@ -7,6 +7,7 @@ Each sub-command parses its options and calls library code. Exit codes:
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -97,6 +98,39 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
     else:
         console.print(f"[red]{result.status}[/red] run {result.run_id}: nothing published, {settings.dist_dir} left as it was")
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option("--datagouv", is_flag=True, help="Upload the release to its data.gouv.fr resources.")
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path),
+              help="Release folder to publish [env DATAINCLUSION_DIST_DIR; default dist].")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="data.gouv ids (TOML) [env DATAINCLUSION_DATAGOUV_CONFIG; default config/datagouv.toml].")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent (the default when DATAGOUV_API_KEY is unset).")
+def publish(datagouv: bool, dist_dir: Path | None, config_path: Path | None, dry_run: bool) -> None:
+    """Publish a built release (today: to data.gouv.fr, key from DATAGOUV_API_KEY)."""
+    from pipeline.publish import datagouv as target_datagouv
+
+    if not datagouv:
+        raise click.UsageError("say where to publish: --datagouv")
+    release = config.load(dist_dir=dist_dir).dist_dir
+    if not (release / "datapackage.json").is_file():
+        console.print(f"[red]error[/red] no release in {release} (run `datainclusion run` first)")
+        sys.exit(2)
+    try:
+        target = target_datagouv.load_target(config_path)
+    except target_datagouv.PublishError as exc:
+        console.print(f"[red]configuration error[/red] {exc}")
+        sys.exit(2)
+    key = None if dry_run else os.environ.get(target_datagouv.ENV_KEY)
+    if key is None:
+        console.print(f"dry run: nothing is sent ({target_datagouv.ENV_KEY} unset or --dry-run)")
+    outcome = target_datagouv.publish(release, target, key, lambda m: console.print(m, highlight=False))
+    if outcome.failed:
+        console.print(f"[red]{len(outcome.failed)} file(s) not published[/red]: " + "; ".join(outcome.failed))
+        sys.exit(1)
+    if key:
+        console.print(f"[green]published[/green] {len(outcome.sent)} file(s) to dataset {target.dataset}")
 
 
 @main.command(name="schema")

@@ -18,6 +18,12 @@ ENV_DIST_DIR = "DATAINCLUSION_DIST_DIR"
 ENV_MAX_QUARANTINE = "DATAINCLUSION_MAX_QUARANTINE_SHARE"
 ENV_MAX_DROP = "DATAINCLUSION_MAX_DROP_SHARE"
 ENV_OBJECTIONS = "DATAINCLUSION_OBJECTIONS"
+ENV_PUBLIC_URL = "DATAINCLUSION_PUBLIC_URL"
+ENV_PUBLISHER = "DATAINCLUSION_PUBLISHER"
+# Where the release is served (download URLs of the DCAT catalogue); set it in
+# the scheduled job. The default is a reserved example domain.
+DEFAULT_PUBLIC_URL = "https://offre-insertion.example.org/"
+DEFAULT_PUBLISHER = "Publieur open data data·inclusion"
 
 
 class ConfigError(Exception):
@@ -46,6 +52,9 @@ class Settings:
     allow_drop: bool = False
     # RGPD: CSV of ids and/or e-mails whose contacts must not be published.
     objections: Path | None = None
+    # Publication identity (DCAT catalogue, data package).
+    public_url: str = DEFAULT_PUBLIC_URL
+    publisher: str = DEFAULT_PUBLISHER
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,5 +101,7 @@ def load(
         max_quarantine_share=_share(ENV_MAX_QUARANTINE, 0.5),
         max_drop_share=_share(ENV_MAX_DROP, 0.2),
         objections=Path(objections) if objections else None,
+        public_url=os.environ.get(ENV_PUBLIC_URL) or DEFAULT_PUBLIC_URL,
+        publisher=os.environ.get(ENV_PUBLISHER) or DEFAULT_PUBLISHER,
         **options,  # type: ignore[arg-type]
     )

@@ -30,8 +30,10 @@ STAGES: list[tuple[str, Stage]] = [
     ("rgpd", rgpd.run),
     ("history", history.run),
     ("export", release.export_stage),
+    ("package", release.package_stage),
     ("validate", release.validate_stage),
     ("render", website.render),
+    ("finalize", release.finalize_stage),
 ]
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2

@@ -74,9 +74,9 @@ def replay_server() -> Iterator[ReplayServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """One offline run on the bundled samples, shared by the tests of a module."""
+    """One offline run on the bundled samples, shared (read-only) by every test."""
     ws = Workspace(tmp_path_factory.mktemp("sample-run"))
     result = ws.run()
     assert result.exit_code == 0, result.output

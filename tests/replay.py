@@ -1,6 +1,8 @@
 """A replay server on 127.0.0.1: scripted HTTP answers for the connectors under test.
 
-Each route (method, path) holds a queue of replies; the last one repeats.
+Each route (method, path) holds a queue of replies; the last one repeats. A
+reply may also be a function of the request (to play a small protocol, such
+as checking an API key).
 A reply can be slow (to trigger a timeout), truncated (a body shorter than
 its Content-Length), or any status with any headers. Every request received
 is recorded, so tests can assert paths, headers and bodies.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -53,8 +56,11 @@ class ReplayServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                server._record(Received(self.command, parts.path, parts.query, dict(self.headers), body))
+                received = Received(self.command, parts.path, parts.query, dict(self.headers), body)
+                server._record(received)
                 reply = server._next(self.command, parts.path, parts.query)
+                if callable(reply):
+                    reply = reply(received)
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.payload()
@@ -84,7 +90,7 @@ class ReplayServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, method: str, path: str, *replies: Reply) -> None:
+    def add(self, method: str, path: str, *replies: "Reply | Callable[[Received], Reply]") -> None:
         """Queue replies for METHOD PATH (a path may end with `?query` to match exactly)."""
         with self._lock:
             self.routes.setdefault((method.upper(), path), []).extend(replies)
@@ -93,7 +99,7 @@ class ReplayServer:
         with self._lock:
             self.received.append(received)
 
-    def _next(self, method: str, path: str, query: str) -> Reply:
+    def _next(self, method: str, path: str, query: str) -> "Reply | Callable[[Received], Reply]":
         with self._lock:
             for key in ((method, f"{path}?{query}"), (method, path)):
                 queue = self.routes.get(key)

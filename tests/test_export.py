@@ -31,7 +31,8 @@ def _warehouse_rows(ws: Workspace, table: str) -> list[dict]:
 def test_frictionless_reports_the_package_valid(published: Workspace):
     report = Package(str(published.dist / "datapackage.json")).validate()
     assert report.valid, report.flatten(["taskName", "rowNumber", "fieldName", "type", "note"])
-    assert len(report.tasks) == 6
+    descriptor = json.loads((published.dist / "datapackage.json").read_text(encoding="utf-8"))
+    assert len(report.tasks) == len(descriptor["resources"])
 
 
 def test_datapackage_describes_each_file(published: Workspace):
@@ -40,13 +41,22 @@ def test_datapackage_describes_each_file(published: Workspace):
     assert descriptor["licenses"][0]["name"] == "etalab-2.0"
     assert descriptor["version"] == "2026-11-28"
     names = [r["name"] for r in descriptor["resources"]]
-    assert names == ["structures", "structures-parquet", "structures-json",
-                     "services", "services-parquet", "services-json"]
+    assert names == [
+        "structures", "structures-parquet", "structures-json", "structures-geojson",
+        "services", "services-parquet", "services-json", "services-geojson",
+        "structures-xlsx", "services-xlsx", "datainclusion",
+        "changes", "changes-parquet", "registry", "history-structures", "history-services", "history-releases",
+    ]
     for resource in descriptor["resources"]:
         content = (published.dist / resource["path"]).read_bytes()
         assert resource["bytes"] == len(content)
-        assert resource["hash"] == "sha256:" + hashlib.sha256(content).hexdigest()
-        assert (published.dist / resource["schema"]).is_file()
+        if resource["format"] != "duckdb":
+            assert resource["hash"] == "sha256:" + hashlib.sha256(content).hexdigest()
+        if resource.get("type") == "table":
+            assert (published.dist / resource["schema"]).is_file()
+            assert isinstance(resource["rows"], int)
+    assert [c["title"] for c in descriptor["contributors"]][0] == "Publieur open data data·inclusion"
+    assert descriptor["sources"][0]["license"]
 
 
 def test_parquet_round_trip(published: Workspace):
@@ -96,20 +106,26 @@ def test_json_round_trip(published: Workspace):
         assert rows[0]["date_maj"] == expected[0]["date_maj"].isoformat()
 
 
-def test_second_run_gives_byte_identical_data_files(workspace: Workspace):
+def _release_bytes(ws: Workspace) -> dict:
+    """Every file but the site and the two that legitimately vary (see README: reproducibility)."""
+    return {p.relative_to(ws.dist): p.read_bytes() for p in ws.dist.rglob("*")
+            if p.is_file() and "site" not in p.parts and p.name not in ("datainclusion.duckdb", "SHA256SUMS")}
+
+
+def test_second_run_gives_byte_identical_files(workspace: Workspace):
     assert workspace.run().exit_code == 0
-    first = {p.relative_to(workspace.dist): p.read_bytes() for p in workspace.dist.rglob("*") if p.is_file()
-             and "site" not in p.parts}
+    first = _release_bytes(workspace)
     assert workspace.run().exit_code == 0
-    second = {p.relative_to(workspace.dist): p.read_bytes() for p in workspace.dist.rglob("*") if p.is_file()
-              and "site" not in p.parts}
+    second = _release_bytes(workspace)
     assert first == second
+    assert {str(p) for p in first} >= {"structures.csv", "services.parquet", "offre-insertion.xlsx",
+                                        "services.geojson", "datapackage.json", "catalog.jsonld", "README.md"}
 
 
 def test_first_page_lists_counts_and_downloads(published: Workspace):
     html = (published.dist / "site" / "index.html").read_text(encoding="utf-8")
-    assert "<strong>22</strong> structures" in html
-    assert "<strong>14</strong> services" in html
+    for table in ("structures", "services"):
+        assert f"<strong>{len(_warehouse_rows(published, table))}</strong> {table}" in html
     for name in ("structures.csv", "services.parquet", "services.json"):
         assert f'href="../{name}"' in html
     assert "2026-11-28" in html

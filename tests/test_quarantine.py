@@ -55,7 +55,8 @@ def test_unreadable_input_file_fails_naming_the_file_and_publishes_nothing(works
 
 
 def test_too_many_quarantined_records_fail_the_run_and_keep_the_previous_release(workspace: Workspace):
-    assert workspace.run().exit_code == 0
+    # DORA alone, so the share of quarantined records does not depend on the other sources' samples.
+    assert workspace.run("--source", "dora").exit_code == 0
     before = (workspace.dist / "datapackage.json").read_bytes()
     folder = workspace.root / "all-bad"
     folder.mkdir()

@@ -1,31 +1,51 @@
-"""Data files of a release: structures and services as CSV, Parquet and JSON.
+"""Data files of a release: structures and services in every format users expect.
 
-Rows are sorted by id and every writer is deterministic, so the same inputs
-and reference date give byte-identical files.
+CSV (UTF-8 without BOM, RFC 4180, lists as JSON arrays), Parquet (native
+list columns, zstd), JSON (one array of records), GeoJSON (points, EPSG:4326,
+rows with coordinates), one XLSX workbook (a sheet per table and a sheet
+documenting the columns) and a DuckDB database. Rows are sorted by id and
+every writer is deterministic, so the same inputs and reference date give
+byte-identical files (the DuckDB file aside: DuckDB stamps each database file
+with its own identifier).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from pipeline.publish import database, geojson, xlsx
 from pipeline.publish.extensions import published_columns
 
 TABLES = ("structures", "services")
-MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "json": "application/json"}
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "duckdb": "application/vnd.duckdb",
+}
+TABULAR = ("csv", "parquet", "json", "xlsx")
 
 
 @dataclass(frozen=True)
 class ExportedFile:
-    """A written data file and what the data package says about it."""
+    """A written file of the release and what the data package says about it.
+
+    `table` names the dataset (structures, services, changes, registry…);
+    `sheet` is set for a table inside a workbook.
+    """
 
     table: str
     format: str
     path: Path
     rows: int
+    sheet: str | None = None
 
     @property
     def bytes(self) -> int:
@@ -43,42 +63,59 @@ class ExportedFile:
     def media_type(self) -> str:
         return MEDIA_TYPES[self.format]
 
+    @property
+    def tabular(self) -> bool:
+        return self.format in TABULAR
 
-def _csv_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    @property
+    def reproducible(self) -> bool:
+        """Same inputs, same bytes: true for every format but DuckDB's, which stamps a random file id."""
+        return self.format != "duckdb"
+
+
+def _csv_select(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> str:
     """Columns for CSV: lists become JSON arrays in the cell, as the Table Schema says."""
-    types = dict(con.execute(f"select column_name, column_type from (describe pub__{table})").fetchall())
-    parts = []
-    for column in published_columns(table):
-        if types[column].endswith("[]"):
-            parts.append(f"to_json({column}) as {column}")
-        else:
-            parts.append(column)
-    return ", ".join(parts)
+    types = dict(con.execute(f"select column_name, column_type from (describe {relation})").fetchall())
+    return ", ".join(f"to_json({c}) as {c}" if types[c].endswith("[]") else c for c in columns)
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], path: Path, order: str) -> None:
+    con.execute(
+        f"copy (select {_csv_select(con, relation, columns)} from {relation} order by {order}) to '{path}' "
+        "(format csv, header true, delimiter ',', quote '\"', escape '\"', null '')"
+    )
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> list[ExportedFile]:
-    columns = ", ".join(published_columns(table))
+    columns = published_columns(table)
     rows = con.execute(f"select count(*) from pub__{table}").fetchall()[0][0]
-    source = f"(select {columns} from pub__{table} order by id)"
+    source = f"(select {', '.join(columns)} from pub__{table} order by id)"
     csv_path = directory / f"{table}.csv"
-    con.execute(
-        f"copy (select {_csv_select(con, table)} from pub__{table} order by id) to '{csv_path}' "
-        "(format csv, header true, delimiter ',', quote '\"', escape '\"', null '')"
-    )
+    write_csv(con, f"pub__{table}", columns, csv_path, "id")
     parquet_path = directory / f"{table}.parquet"
     con.execute(f"copy {source} to '{parquet_path}' (format parquet, compression zstd)")
     json_path = directory / f"{table}.json"
     con.execute(f"copy {source} to '{json_path}' (format json, array true)")
+    geojson_path = directory / f"{table}.geojson"
+    points = geojson.write(con, table, columns, geojson_path)
     return [
         ExportedFile(table, "csv", csv_path, rows),
         ExportedFile(table, "parquet", parquet_path, rows),
         ExportedFile(table, "json", json_path, rows),
+        ExportedFile(table, "geojson", geojson_path, points),
     ]
 
 
-def write_all(con: duckdb.DuckDBPyConnection, directory: Path) -> list[ExportedFile]:
+def write_all(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date) -> list[ExportedFile]:
+    """Every format of both tables, the workbook and the database file."""
     directory.mkdir(parents=True, exist_ok=True)
     files: list[ExportedFile] = []
     for table in TABLES:
         files.extend(write_table(con, table, directory))
+    workbook = directory / xlsx.FILENAME
+    counts = xlsx.write(con, workbook, reference_date)
+    files += [ExportedFile(table, "xlsx", workbook, counts[table], sheet=table) for table in TABLES]
+    db_path = directory / database.FILENAME
+    database.write(con, db_path)
+    files.append(ExportedFile("datainclusion", "duckdb", db_path, sum(counts.values())))
     return files

@@ -1,4 +1,4 @@
-"""Stages `export` and `validate`, and the atomic swap of a built release into `dist/`.
+"""Release stages (export, package, validate, finalize) and the atomic swap into `dist/`.
 
 A run builds its release in a sibling folder of `dist/`; only when every
 stage and check passed is it renamed into place. The previous release is
@@ -8,13 +8,18 @@ happened in between, so `dist/` is never half-written.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
 from frictionless import Package, system
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.context import RunContext
-from pipeline.publish import datapackage, export
+from pipeline.publish import companions, datapackage, dcat, export
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CHECKSUMS = "SHA256SUMS"
 
 
 def build_dir_for(dist: Path, run_id: str) -> Path:
@@ -49,10 +54,31 @@ def discard(build: Path) -> None:
 
 
 def export_stage(ctx: RunContext) -> dict[str, object]:
-    files = export.write_all(ctx.con, ctx.build_dir)
-    datapackage.write(files, ctx.build_dir, ctx.settings.reference_date, ctx.sources)
-    ctx.files = files
-    return {f"{f.table}.{f.format}": f.bytes for f in files}
+    ctx.files = export.write_all(ctx.con, ctx.build_dir, ctx.settings.reference_date)
+    return {f"{f.path.name}{'#' + f.sheet if f.sheet else ''}": f.rows for f in ctx.files}
+
+
+def _coverage(ctx: RunContext) -> tuple | None:
+    rows = ctx.con.execute(
+        "select min(d), max(d) from (select date_maj as d from pub__structures "
+        "union all select date_maj from pub__services)"
+    ).fetchall()
+    return rows[0] if rows and rows[0][0] is not None else None
+
+
+def _first_release(ctx: RunContext) -> object:
+    rows = ctx.con.execute("select min(reference_date) from hist_next__releases").fetchall()
+    return rows[0][0] or ctx.settings.reference_date
+
+
+def package_stage(ctx: RunContext) -> dict[str, object]:
+    """`datapackage.json` and `catalog.jsonld` over every file written so far."""
+    ctx.files = ctx.files + [file for file, _ in companions.present(ctx.build_dir)]
+    descriptor = datapackage.write(ctx.files, ctx.build_dir, ctx.settings.reference_date, ctx.sources)
+    catalog = dcat.build(ctx.files, ctx.build_dir, ctx.settings.public_url, ctx.settings.publisher,
+                         _first_release(ctx), ctx.settings.reference_date, _coverage(ctx))
+    dcat.write(ctx.build_dir / "catalog.jsonld", catalog)
+    return {"resources": len(descriptor["resources"]), "distributions": len(catalog["@graph"][1]["dcat:distribution"])}
 
 
 def validate_stage(ctx: RunContext) -> dict[str, object]:
@@ -62,3 +88,39 @@ def validate_stage(ctx: RunContext) -> dict[str, object]:
     errors = report.flatten(["taskName", "rowNumber", "fieldName", "type", "message"])
     ctx.validation_report = report
     return {"valid": report.valid, "errors": len(errors), "first_errors": errors[:10]}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_checksums(directory: Path) -> int:
+    """`SHA256SUMS` (the `sha256sum -c` format) over every file of the release but the site."""
+    paths = sorted(
+        p for p in directory.rglob("*")
+        if p.is_file() and p.name != CHECKSUMS and p.relative_to(directory).parts[0] != "site"
+    )
+    lines = [f"{_sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in paths]
+    (directory / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+def finalize_stage(ctx: RunContext) -> dict[str, object]:
+    """The release's README.md, then SHA256SUMS over everything."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True)
+    readme = environment.get_template("README.md.j2").render(
+        title=datapackage.TITLE,
+        description=datapackage.DESCRIPTION,
+        reference_date=ctx.settings.reference_date.isoformat(),
+        files=[{"path": f.path.relative_to(ctx.build_dir).as_posix(), "format": f.format.upper(),
+                "rows": f.rows, "bytes": f.bytes, "title": datapackage.TITLES.get(f.table, f.table),
+                "sheet": f.sheet} for f in ctx.files],
+        sources=ctx.sources,
+        licence=datapackage.LICENCE,
+    )
+    (ctx.build_dir / "README.md").write_text(readme, encoding="utf-8")
+    return {"checksums": write_checksums(ctx.build_dir)}

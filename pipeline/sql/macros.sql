@@ -68,3 +68,13 @@ create or replace macro publics_rule(lst) as
 -- Unique items of a list, in their first order of appearance.
 create or replace macro distinct_in_order(lst) as
     list_filter(lst, lambda x, i: list_position(lst, x) = i);
+
+-- A list from a JSON array, or from one string of items separated by the regex `sep`
+-- (`"a|b"`, `"a;b"`, `"a, b"`): items trimmed, empty ones dropped, NULL stays NULL.
+create or replace macro split_list(j, sep) as
+    case
+        when j is null or json_type(j) = 'NULL' then null
+        when json_type(j) = 'ARRAY' then
+            list_filter(list_transform(from_json(j, '["VARCHAR"]'), lambda x: clean_text(x)), lambda x: x is not null)
+        else list_filter(list_transform(string_split_regex(j ->> '$', sep), lambda x: clean_text(x)), lambda x: x is not null)
+    end;

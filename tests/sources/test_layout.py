@@ -69,11 +69,9 @@ def test_vocabulary_targets_exist_in_the_schema(source, path):
     assert not wrong, f"{path}: not in référentiel {referentiel}: {sorted(wrong)}"
 
 
-@pytest.fixture(scope="module")
-def mapped_samples(tmp_path_factory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("all-samples"))
-    assert ws.run().exit_code == 0
-    return ws
+@pytest.fixture
+def mapped_samples(sample_run: Workspace) -> Workspace:
+    return sample_run
 
 
 @pytest.mark.parametrize("source", ALL, ids=lambda s: s.name)
