@@ -57,15 +57,20 @@ def build_errors(con: duckdb.DuckDBPyConnection) -> None:
                select id from int__structures where id is not null
                except
                select record_id from int__errors where entity = 'structures' and record_id is not null
+                   and code in ({blocking})
            )
-        """
+        """.format(blocking=_blocking_codes())
     )
+
+
+def _blocking_codes() -> str:
+    """The codes that keep a record out of the release (severity error, not warning), as SQL literals."""
+    return ", ".join(f"'{code}'" for code, (severity, _) in CODES.items() if severity == "error")
 
 
 def publish_valid(con: duckdb.DuckDBPyConnection) -> None:
     """`int__quarantine` (records with an error) and `pub__*` (every other record, by id)."""
-    blocking = [code for code, (severity, _) in CODES.items() if severity == "error"]
-    codes = ", ".join(f"'{c}'" for c in blocking)
+    codes = _blocking_codes()
     con.execute(
         "create or replace table int__quarantine as "
         f"select * from int__errors where code in ({codes}) order by entity, source, record_id, field, code"

@@ -12,7 +12,6 @@ CODES: dict[str, tuple[str, str]] = {
     "code-insee-inconnu": ("error", "le code INSEE « {value} » n’existe pas et l’adresse ne désigne aucune commune"),
     "commune-introuvable": ("error", "aucune commune ne correspond à l’adresse « {value} »"),
     "code-insee-corrige": ("warning", "le code INSEE ne correspond pas à l’adresse, corrigé : {value}"),
-    "code-postal-invalide": ("warning", "le code postal « {value} » n’a pas cinq chiffres ; il est retiré"),
     "coordonnees-invalides": ("warning", "coordonnées incomplètes ({value}) ; remplacées par le centre de la commune"),
     "coordonnees-inversees": ("warning", "latitude et longitude inversées ({value}) ; remises dans l’ordre"),
     "coordonnees-hors-departement": ("warning", "coordonnées ({value}) hors du département de la commune ; "

@@ -5,7 +5,7 @@
 
 create or replace table int__territory_result as
 with input as (
-    select _rid, adresse, commune, latitude, longitude from int__territory_input
+    select _rid, adresse, commune, code_postal, latitude, longitude from int__territory_input
 ),
 
 codes as (
@@ -25,6 +25,7 @@ located as (
         i._rid,
         i.adresse as source_adresse,
         i.commune as source_commune,
+        i.code_postal as source_code_postal,
         i.latitude as source_lat,
         i.longitude as source_lon,
         c.cp,
@@ -111,7 +112,11 @@ final as (
         _rid,
         code_insee,
         code_arrondissement,
-        case when certified then coalesce(result_postcode, cp) else coalesce(cp, only_postal_code) end as code_postal,
+        -- a postal code we cannot read is left as given, for the schema checks to judge
+        case
+            when certified then coalesce(result_postcode, cp)
+            else coalesce(cp, clean_text(source_code_postal), only_postal_code)
+        end as code_postal,
         -- the producer's spelling when it is the official name up to case, accents and punctuation
         case
             when commune is null then source_commune

@@ -32,12 +32,6 @@ codes as (
        or (code_insee is not null and clean_text(raw_code) is not null and given_commune is distinct from code_insee)
 ),
 
-postal_codes as (
-    select _rid, 'code_postal' as field, 'code-postal-invalide' as code, trim(raw_cp) as value
-    from input
-    where clean_text(raw_cp) is not null and cp is null
-),
-
 positions as (
     select _rid, 'latitude' as field,
         case source_position
@@ -52,6 +46,5 @@ positions as (
 )
 
 select * from codes
-union all select * from postal_codes
 union all select * from positions
 order by _rid, field, code;

@@ -80,7 +80,9 @@ def test_support_modes_give_the_type_by_priority(mednum: Workspace):
 
 def test_postal_code_gives_the_departement_when_no_code_insee(mednum: Workspace):
     v = record(mednum, "pub__services", "mediation-numerique--mediation-numerique-france-services-76")
-    assert (v["commune"], v["code_postal"], v["code_insee"]) == ("Marseille 2e", "13002", None)
+    # the territory stage then resolves the arrondissement to Marseille's code
+    assert (v["commune"], v["code_postal"], v["code_insee"], v["code_arrondissement"]) == (
+        "Marseille", "13002", "13055", "13202")
     assert v["zone_eligibilite"] == ["13"]
 
 
