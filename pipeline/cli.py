@@ -148,6 +148,25 @@ def schema_command(check: bool) -> None:
         console.print(f"wrote {path.relative_to(schema.SCHEMA_DIR.parent)}")
 
 
+@main.command(name="match")
+@click.argument("left", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("right", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--threshold", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Match probability at or above which a pair is kept (default: the tuned threshold).")
+def match_command(left: Path, right: Path, out: Path, threshold: float | None) -> None:
+    """Find the structures of LEFT that are also in RIGHT (schema-v1 CSV, JSON or Parquet); write pairs to OUT (CSV)."""
+    from pipeline.enrich import linkage
+    from pipeline.enrich.match import MatchInputError, match
+
+    try:
+        count = match(left, right, out, linkage.THRESHOLD if threshold is None else threshold)
+    except MatchInputError as exc:
+        console.print(f"[red]error[/red] {exc}")
+        sys.exit(2)
+    console.print(f"{count} matched pairs written to {out}")
+
+
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("target", type=click.Path(dir_okay=False, writable=True, path_type=Path))

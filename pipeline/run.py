@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import sources as source_registry
+from pipeline import warehouse
 from pipeline.config import Settings
 from pipeline.context import RunContext
+from pipeline.enrich import duplicates, siret
 from pipeline.history import record as history
 from pipeline.publish import release
 from pipeline.quality import check
@@ -18,7 +20,6 @@ from pipeline.sources import archive, collect, transform
 from pipeline.sources.base import SourceError
 from pipeline.territory import stage as territory_stage
 from pipeline.website import build as website
-from pipeline import warehouse
 
 Stage = Callable[[RunContext], Any]
 
@@ -26,6 +27,8 @@ STAGES: list[tuple[str, Stage]] = [
     ("collect", collect.run),
     ("map", transform.run),
     ("territory", territory_stage.run),
+    ("siret", siret.run),
+    ("duplicates", duplicates.run),
     ("check", check.run),
     ("rgpd", rgpd.run),
     ("history", history.run),

@@ -43,6 +43,7 @@ def test_run_is_registered_with_counts(workspace: Workspace):
     published = workspace.query("select count(*) from pub__structures")[0][0]
     assert counts["counts"]["check"]["structures"] == published > 0
     assert set(counts["timings"]) == {name for name, _ in STAGES}
+    assert {"collect", "map", "siret", "duplicates", "check", "export", "validate", "render"} <= set(counts["timings"])
 
 
 def test_warehouse_path_option(workspace: Workspace, tmp_path):

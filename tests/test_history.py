@@ -116,8 +116,8 @@ def test_state_on_a_past_date_is_one_query(three_releases):
             f"select * exclude (content_hash, valid_from, valid_to) from read_parquet('{history}') "
             f"where valid_from <= date '{day}' and (valid_to is null or valid_to > date '{day}') order by id"
         ).fetchall()
-        fields = schema.field_names("structures")  # the history keeps the schema v1 fields
-        published = [tuple(r[f] for f in fields) for r in snapshots[day]["structures"]]
+        v1 = schema.field_names("structures")
+        published = [tuple(r[c] for c in v1) for r in snapshots[day]["structures"]]
         assert rows == published
 
 

@@ -29,7 +29,19 @@ ADRESSE_CERTIFIEE: dict[str, Any] = {
 }
 
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
-    "structures": [ADRESSE_CERTIFIEE],
+    "structures": [
+        {
+            "name": "cluster_id",
+            "type": "string",
+            "title": "Groupe de doublons",
+            "description": (
+                "Identifiant du groupe de structures qui décrivent le même lieu, dans une même source ou entre "
+                "sources (outil de correspondance) : le plus petit `id` du groupe, stable tant que les membres "
+                "le sont. Vide pour une structure sans doublon connu. Les paires sont dans `doublons.csv`."
+            ),
+        },
+        ADRESSE_CERTIFIEE,
+    ],
     "services": [ADRESSE_CERTIFIEE],
 }
 

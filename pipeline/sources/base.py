@@ -147,18 +147,18 @@ def make_id(source: str, local_id: str) -> str:
     return f"{source}--{local_id}"
 
 
-def parse_json_records(source: str, file: RawFile) -> Iterator[dict[str, Any]]:
-    """Records of a JSON payload: an array, or an object with `results` (DRF page)."""
+def parse_json_records(source: str, file: RawFile, envelope: str = "results") -> Iterator[dict[str, Any]]:
+    """Records of a JSON payload: an array, or an object holding them under `envelope` (DRF page: `results`)."""
     try:
         payload = json.loads(file.content.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise SourceError(f"{source}: file {file.name} is not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise SourceError(f"{source}: file {file.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-    if isinstance(payload, dict) and isinstance(payload.get("results"), list):
-        payload = payload["results"]
+    if isinstance(payload, dict) and isinstance(payload.get(envelope), list):
+        payload = payload[envelope]
     if not isinstance(payload, list):
-        raise SourceError(f"{source}: file {file.name} holds no list of records (expected a JSON array or a page with 'results')")
+        raise SourceError(f"{source}: file {file.name} holds no list of records (expected a JSON array or an object with '{envelope}')")
     for number, item in enumerate(payload, start=1):
         if not isinstance(item, dict):
             raise SourceError(f"{source}: file {file.name}, record {number} is not a JSON object")

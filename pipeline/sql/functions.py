@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import duckdb
 from duckdb.sqltypes import VARCHAR
 
+from pipeline.sql.identifiers import phone_e164, siret_problem
 from pipeline.sql.opening_hours import osm_opening_hours_json
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section"}
@@ -55,4 +56,8 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     con.create_function("html_to_text", html_to_text, [VARCHAR], VARCHAR, side_effects=False)
     con.create_function(
         "osm_opening_hours", osm_opening_hours_json, [VARCHAR], VARCHAR, null_handling="special", side_effects=False
+    )
+    con.create_function("siret_problem", siret_problem, [VARCHAR], VARCHAR, null_handling="special", side_effects=False)
+    con.create_function(
+        "phone_e164", phone_e164, [VARCHAR, VARCHAR], VARCHAR, null_handling="special", side_effects=False
     )
