@@ -21,7 +21,7 @@ from pipeline.territory import geocoder as geo
 from pipeline.territory import reference
 from pipeline.territory.locate import INPUT_COLUMNS, locate
 
-ADDRESS_COLUMNS = ("adresse", "code_postal", "commune", "code_insee", "latitude", "longitude")
+ADDRESS_COLUMNS = ("adresse", "code_postal", "commune", "code_insee")
 ADDED = {
     "code_insee": "r.code_insee",
     "latitude": "r.latitude",
@@ -76,11 +76,11 @@ def geocode_csv(source: Path, target: Path, *, live: bool = False, warehouse: Pa
     """Write `target`: the rows of `source` with code INSEE, position and certification."""
     con = wh.connect(warehouse) if live and warehouse is not None else wh.connect(":memory:")
     try:
-        reference.load(con)
         columns, delimiter = _read(con, source)
-        if not {c.lower() for c in columns} & {"adresse", "code_postal", "commune", "code_insee"}:
+        if not {c.lower() for c in columns} & set(ADDRESS_COLUMNS):
             raise CsvInputError(f"{source.name}: no column adresse, code_postal, commune or code_insee "
                                 f"(columns: {', '.join(columns)})")
+        reference.load(con)
         con.execute(f"create or replace table int__territory_input ({INPUT_COLUMNS})")
         con.execute(_input_sql(columns))
         client = geo.GeocoderClient(geo.GeocoderSettings.from_env(), log=warn) if live else None

@@ -10,9 +10,9 @@ import pytest
 from tests.territory.helpers import connect
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def territory_con() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory warehouse with the reference loaded, shared by a module's tests."""
+    """An in-memory warehouse with the reference loaded once, shared by the territory tests."""
     con = connect()
     yield con
     con.close()
