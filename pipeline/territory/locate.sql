@@ -37,8 +37,11 @@ located as (
         g.latitude as g_lat,
         g.longitude as g_lon,
         coalesce(g.g_code, c.code_insee) as code_insee,
-        case when g.g_code is not null then coalesce(g.g_arrondissement, c.code_arrondissement)
-            else c.code_arrondissement end as code_arrondissement
+        case
+            when g.g_code is null then c.code_arrondissement
+            when g.g_code = c.code_insee then coalesce(g.g_arrondissement, c.code_arrondissement)
+            else g.g_arrondissement
+        end as code_arrondissement
     from input as i
     join codes as c on c._rid = i._rid
     left join geocoded as g on g._rid = i._rid
