@@ -32,6 +32,19 @@ SCORE_QUALITE_STRUCTURE = {
         "vide quand la structure n’a aucun service publié."
     ),
 }
+ADRESSE_CERTIFIEE: dict[str, Any] = {
+    "name": "adresse_certifiee",
+    "title": "Adresse certifiée",
+    "type": "boolean",
+    "description": (
+        "Vrai quand l’adresse, le code INSEE et les coordonnées viennent du géocodeur national "
+        "(score supérieur à 0,75, résultat plus précis que la commune sauf pour une adresse vide ou "
+        "une mairie). Faux sinon : les coordonnées sont celles du producteur quand elles tombent dans "
+        "le département de la commune, sinon le centre de la commune (référentiel des communes)."
+    ),
+    "trueValues": ["true"],
+    "falseValues": ["false"],
+}
 
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
     "structures": [
@@ -46,8 +59,9 @@ EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
                 "le sont. Vide pour une structure sans doublon connu. Les paires sont dans `doublons.csv`."
             ),
         },
+        ADRESSE_CERTIFIEE,
     ],
-    "services": [SCORE_QUALITE_SERVICE],
+    "services": [SCORE_QUALITE_SERVICE, ADRESSE_CERTIFIEE],
 }
 
 

@@ -19,11 +19,14 @@ from pipeline.context import RunContext
 from pipeline.paths import PACKAGE_DIR
 from pipeline.quality import engine
 from pipeline.quality.compile import literal, quote, text_of
-from pipeline.quality.errors import blocking_codes
+from pipeline.quality.errors import RULES, WARNING, blocking_codes
 from pipeline.warehouse import scalar, set_reference_date, table_exists
 
 ERROR_COLUMNS = ("source varchar, entity varchar, record_id varchar, field varchar, code varchar, value varchar, "
                  "severity varchar")
+# Error rows found by earlier stages (source, entity, record_id, field, code, value; see
+# pipeline/territory/stage.py), added to int__errors with their severity.
+STAGE_ERRORS = ("int__territory_errors",)
 PREFIX = "chk"
 SCORE_SQL = PACKAGE_DIR / "quality" / "score.sql"
 
@@ -52,9 +55,40 @@ def build_errors(ctx: RunContext) -> None:
         f"from {engine.errors(PREFIX, entity)} as e join {engine.keys(PREFIX, entity)} as p using (_row)"
         for entity in engine.ENTITIES
     ]
+    for table in STAGE_ERRORS:
+        if table_exists(con, table):
+            parts.append(f"select source, entity, record_id, field, code, value, {severity_sql()} from {table}")
     con.execute(f"create or replace table int__errors ({ERROR_COLUMNS})")
     con.execute(f"insert into int__errors select * from ({' union all '.join(parts)}) "
                 "order by entity, source, record_id, field, code, value")
+    cascade_stage_errors(con)
+
+
+def severity_sql() -> str:
+    warnings = [code for code, rule in RULES.items() if rule.severity == WARNING]
+    return f"case when code in ({', '.join(literal(c) for c in warnings)}) then 'warning' else 'error' end"
+
+
+def cascade_stage_errors(con: duckdb.DuckDBPyConnection) -> None:
+    """A structure rejected by an earlier stage takes its services along (the engine did the others)."""
+    blocking = ", ".join(literal(c) for c in blocking_codes())
+    con.execute(
+        f"""
+        insert into int__errors
+        select s.source, 'services', s.id, 'structure_id', 'structure-quarantined', s.structure_id, 'error'
+        from int__services as s
+        where s.structure_id in (
+            select record_id from int__errors where entity = 'structures' and code in ({blocking}))
+          and s.id not in (
+            select record_id from int__errors
+            where entity = 'services' and code = 'structure-quarantined' and record_id is not null)
+        """
+    )
+
+
+def _blocking_codes() -> str:
+    """The codes that keep a record out of the release (severity error, not warning), as SQL literals."""
+    return ", ".join(f"'{code}'" for code, (severity, _) in CODES.items() if severity == "error")
 
 
 def publish_valid(con: duckdb.DuckDBPyConnection) -> None:

@@ -84,8 +84,26 @@ _RULES = [
     Rule("unknown-column", WARNING, "la colonne « {field} » n’appartient pas au schéma et est ignorée"),
     Rule("duplicate-column", WARNING, "la colonne « {field} » apparaît plusieurs fois ; seule la première est lue"),
 ]
+# Territory stage (pipeline/territory/): rows of int__territory_errors, added by `check`.
+TERRITORY_RULES = [
+    Rule("code-insee-inconnu", ERROR, "le code INSEE « {value} » n’existe pas et l’adresse ne désigne aucune commune"),
+    Rule("commune-introuvable", ERROR, "aucune commune ne correspond à l’adresse « {value} »"),
+    Rule("code-insee-corrige", WARNING, "le code INSEE ne correspond pas à l’adresse, corrigé : {value}"),
+    Rule("coordonnees-invalides", WARNING,
+         "coordonnées incomplètes ({value}) ; remplacées par le centre de la commune"),
+    Rule("coordonnees-inversees", WARNING, "latitude et longitude inversées ({value}) ; remises dans l’ordre"),
+    Rule("coordonnees-hors-departement", WARNING,
+         "coordonnées ({value}) hors du département de la commune ; remplacées par le centre de la commune"),
+    Rule("coordonnees-hors-france", WARNING,
+         "coordonnées ({value}) hors de France ; remplacées par le centre de la commune"),
+    Rule("zone-eligibilite-code-invalide", WARNING,
+         "le code « {value} » de la zone d’éligibilité n’existe pas ; il est retiré"),
+]
+_RULES += TERRITORY_RULES
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+# code -> (severity, French message template), as other stages and their tests read them.
+CODES: dict[str, tuple[str, str]] = {rule.code: (rule.severity, rule.template) for rule in _RULES}
 
 
 def blocking_codes() -> list[str]:

@@ -86,6 +86,7 @@ def test_workbook_invalid_values_reach_the_check_stage_and_are_quarantined(di: W
                      "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2"])
     ed2, edc = "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc"
     assert rows == [
+        ("services", ed2, "code_insee", "code-insee-inconnu"),
         ("services", ed2, "date_maj", "required"),
         ("services", ed2, "mobilisable_par", "item-enum"),
         ("services", ed2, "structure_id", "structure-quarantined"),
