@@ -37,11 +37,17 @@ def fingerprint(config: SiteConfig, sources: list[Source]) -> str:
     return h.hexdigest()
 
 
-def copy(out: Output) -> int:
+def map_config(config: SiteConfig) -> bytes:
+    """`static/js/config.js`: the map tiles, from the site configuration."""
+    values = {"tiles": config.tiles_url, "attribution": config.tiles_attribution}
+    return f"export default {json.dumps(values, ensure_ascii=False)};\n".encode()
+
+
+def copy(out: Output, config: SiteConfig) -> int:
     """Static files under `static/`, API schemas (hand-written and generated) under `api/v1/schemas/`."""
     pairs = [(p, "static/" + p.relative_to(STATIC).as_posix()) for p in _tree_files(STATIC)]
     pairs += [(p, "api/v1/schemas/" + p.name) for p in _tree_files(API_SCHEMAS)]
-    contents = [(rel, path.read_bytes()) for path, rel in pairs]
+    contents = [(rel, path.read_bytes()) for path, rel in pairs] + [("static/js/config.js", map_config(config))]
     contents += [(f"api/v1/schemas/{name}", (json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode())
                  for name, schema in apischema.generated().items()]
     for rel, content in contents:

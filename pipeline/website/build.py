@@ -89,7 +89,7 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
         started = now
 
     out = Output.open(inputs.release / "site", assets.fingerprint(cfg, inputs.sources), inputs.previous)
-    assets.copy(out)
+    assets.copy(out, cfg)
     records.build(con, cfg.base_url)
     lap("records")
     departements = data.departements()
@@ -114,10 +114,11 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     indexed = search.finish(out, indexer)
     lap("search")
     index = api.dumps(api.index_document(out.files(), inputs.reference_date.isoformat()))
-    out.write("api:index", out.unit_key(index), [(f"{api.API}/index.json", index)])
+    out.unit("api:index", out.unit_key(index), lambda: [(f"{api.API}/index.json", index)])
     out.save(inputs.release)
     lap("index")
     return {"structures_rendered": rendered, "pages": small, "search_indexed": indexed,
+            "search_seconds": round(indexer.seconds, 1) if indexer else 0.0,
             "files_written": out.stats.written, "files_linked": out.stats.linked,
             "bytes": out.stats.bytes, "timings": timings}
 

@@ -55,7 +55,7 @@ def _points(doc: dict[str, Any]) -> list[list[Any]]:
         if lat is None or lon is None or (lat, lon) in seen:
             continue
         seen.add((lat, lon))
-        points.append([lat, lon, record["nom"]])
+        points.append([round(lat, 6), round(lon, 6), record["nom"]])
     return points
 
 
@@ -71,12 +71,11 @@ def render_structure(doc: dict[str, Any], ctx: EntityContext) -> list[tuple[str,
         source_titles=ctx.source_titles, departement_nom=departement_nom,
         siret_label=SIRET_LABELS.get(doc["siret_statut"] or ""),
         extensions=ctx.extensions, service_extensions=ctx.service_extensions,
-        points=_points(doc), api_path=api.structure_path(record["id"]),
+        points=_points(doc), api_path=api.structure_path(record["id"]), excerpt_chars=search.EXCERPT_CHARS,
     )
     files = [(page, html), (api.structure_path(record["id"]),
                            api.dumps(api.structure_document(record, services, ctx.site.base_url)))]
     files += [(api.service_path(v["id"]), api.dumps(v)) for v in services]
-    files.append((search.doc_path(record["id"]), search.render_doc(doc, source_title, departement_nom)))
     return files
 
 

@@ -14,10 +14,13 @@ import re
 SEGMENT = 120
 _KEEP = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789-")
 _ESCAPE = re.compile(r"_([0-9a-f]{2})")
+_SAFE = re.compile(f"[a-z0-9-]{{1,{SEGMENT}}}")
 
 
 def encode(record_id: str) -> str:
     """The path (without extension) of a record id: `[a-z0-9_-]` parts joined by `/`."""
+    if _SAFE.fullmatch(record_id):
+        return record_id
     text = "".join(chr(b) if b in _KEEP else f"_{b:02x}" for b in record_id.encode("utf-8", "surrogatepass"))
     if not text:
         text = "_"

@@ -23,7 +23,10 @@ from pathlib import Path
 MANIFEST_NAME = ".site-build.json"
 MANIFEST_VERSION = 1
 
-FileEntry = tuple[str, str, int]  # relative path, sha256, bytes
+FileEntry = tuple[str, str, int]  # relative path, sha256 (API files only, else ""), bytes
+HASHED = "api/"
+# Folders this process already created (file creation is the costly part of a build).
+_MADE: set[Path] = set()
 
 
 def digest(*parts: str | bytes) -> str:
@@ -122,44 +125,47 @@ class Output:
             self._dirs.add(parent)
 
     def _write(self, rel: str, content: str | bytes) -> FileEntry:
-        data = content.encode("utf-8") if isinstance(content, str) else content
         path = self.root / rel
         self._ensure_dir(path)
-        path.unlink(missing_ok=True)
-        with open(path, "xb") as handle:
-            handle.write(data)
+        entry = write_file(self.root, rel, content, make_dirs=False)
         self.stats.written += 1
-        self.stats.bytes += len(data)
-        return rel, hashlib.sha256(data).hexdigest(), len(data)
+        self.stats.bytes += entry[2]
+        return entry
 
     def _link(self, rel: str) -> None:
         assert self.previous_root is not None
-        target = self.root / rel
+        source, target = self.previous_root / rel, self.root / rel
         self._ensure_dir(target)
-        target.unlink(missing_ok=True)
         try:
-            os.link(self.previous_root / rel, target)
+            os.link(source, target)
+        except FileExistsError:
+            target.unlink()
+            os.link(source, target)
         except OSError:
-            shutil.copy2(self.previous_root / rel, target)
+            shutil.copy2(source, target)
 
 
-def write_file(root: Path, rel: str, content: str | bytes) -> FileEntry:
-    """Write one file of a unit from a worker process (no shared state); returns its entry."""
+def write_file(root: Path, rel: str, content: str | bytes, make_dirs: bool = True) -> FileEntry:
+    """Write one new file (never through an existing link); returns its entry.
+
+    Only the API's files get a sha256 (listed by `api/v1/index.json`); other
+    files are recorded with their size alone, which keeps the manifest small.
+    """
     data = content.encode("utf-8") if isinstance(content, str) else content
     path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    with open(path, "xb") as handle:
+    if make_dirs and path.parent not in _MADE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path.parent)
+    try:
+        handle = open(path, "xb")
+    except FileExistsError:
+        path.unlink()
+        handle = open(path, "xb")
+    with handle:
         handle.write(data)
-    return rel, hashlib.sha256(data).hexdigest(), len(data)
+    return rel, hashlib.sha256(data).hexdigest() if rel.startswith(HASHED) else "", len(data)
 
 
-def digest_file(path: Path, rel: str) -> FileEntry:
-    """The entry of a file written by an external tool."""
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return rel, h.hexdigest(), size
+def file_entry(path: Path, rel: str) -> FileEntry:
+    """The entry of a file written by an external tool (outside the API: size only)."""
+    return rel, "", path.stat().st_size

@@ -7,7 +7,7 @@
 - `site_structure_items` / `site_service_items`: the compact summaries the
   territory shards and pages list, with their département and commune.
 
-Paths in the documents come from `site_encode` (the Python `names.encode`,
+Paths in the documents come from `site_name` (the Python `names.encode`,
 registered on the connection), so SQL and Python name files the same way.
 """
 
@@ -36,11 +36,26 @@ def _pack(alias: str, cols: list[str]) -> str:
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
+    """`site_name(id)`: `names.encode` in SQL; ids that are already safe skip the Python call."""
     try:
         con.remove_function("site_encode")
     except duckdb.Error:
         pass
     con.create_function("site_encode", names.encode, [VARCHAR], VARCHAR, side_effects=False)
+    con.execute(
+        f"create or replace temp macro site_name(x) as "
+        f"case when regexp_full_match(x, '[a-z0-9-]{{1,{names.SEGMENT}}}') then x else site_encode(x) end"
+    )
+    # One row per code INSEE: a commune nouvelle and its chef-lieu délégué share a code.
+    con.execute(
+        """
+        create or replace temp table site_communes as
+        select code_insee, arg_min(nom, case type when 'commune-actuelle' then 0
+                                                  when 'arrondissement-municipal' then 1 else 2 end) as nom,
+               arg_min(code_departement, case type when 'commune-actuelle' then 0 else 1 end) as code_departement
+        from ref__communes group by code_insee
+        """
+    )
 
 
 def _registry(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -97,7 +112,7 @@ def build(con: duckdb.DuckDBPyConnection, base_url: str = "") -> None:
             from pub__structures as s
             left join services as sv on sv.structure_id = s.id
             left join reg_s as r on r.id = s.id
-            left join ref__communes as c on c.code_insee = s.code_insee
+            left join site_communes as c on c.code_insee = s.code_insee
             left join sirets as si on si.structure_id = s.id
             left join duplicates as d on d.id = s.id
         )
@@ -108,46 +123,39 @@ def build(con: duckdb.DuckDBPyConnection, base_url: str = "") -> None:
     con.execute(
         f"""
         create or replace temp table site_structure_items as
-        with per_structure as (
-            select structure_id,
-                   list_sort(list_distinct(flatten(list(coalesce(thematiques, []))))) as thematiques,
-                   list_sort(list_distinct(flatten(list(coalesce(publics, []))))) as publics,
-                   count(*) as services
-            from pub__services group by structure_id
-        )
-        select s.id, c.code_departement as departement, c.code_insee as commune, s.source,
+        with per_structure as (select structure_id, count(*) as services from pub__services group by all)
+        select s.id, c.code_departement as departement, c.code_insee as commune, s.source, s.nom,
+               s.code_postal, s.latitude, s.longitude,
                to_json(struct_pack(
                    id := s.id, nom := s.nom, source := s.source,
                    commune := coalesce(c.nom, s.commune), code_insee := s.code_insee,
-                   code_postal := s.code_postal, latitude := s.latitude, longitude := s.longitude,
-                   thematiques := coalesce(p.thematiques, []), publics := coalesce(p.publics, []),
+                   latitude := round(s.latitude, 6), longitude := round(s.longitude, 6),
                    services := coalesce(p.services, 0),
-                   page := '{prefix}structures/' || site_encode(s.id) || '.html',
-                   api := '{prefix}api/v1/structures/' || site_encode(s.id) || '.json'
+                   page := '{prefix}structures/' || site_name(s.id) || '.html',
+                   api := '{prefix}api/v1/structures/' || site_name(s.id) || '.json'
                ))::varchar as item
         from pub__structures as s
         left join per_structure as p on p.structure_id = s.id
-        left join ref__communes as c on c.code_insee = s.code_insee
+        left join site_communes as c on c.code_insee = s.code_insee
         order by s.id
         """
     )
     con.execute(
         f"""
         create or replace temp table site_service_items as
-        select v.id, c.code_departement as departement, c.code_insee as commune, v.source,
+        select v.id, c.code_departement as departement, c.code_insee as commune, v.source, v.nom,
+               v.structure_id, v.thematiques, v.publics,
                to_json(struct_pack(
-                   id := v.id, nom := v.nom, source := v.source,
-                   structure_id := v.structure_id, structure_nom := s.nom,
+                   id := v.id, nom := v.nom, structure_id := v.structure_id,
                    type := v.type, thematiques := coalesce(v.thematiques, []),
-                   publics := coalesce(v.publics, []), modes_accueil := coalesce(v.modes_accueil, []),
-                   commune := coalesce(c.nom, v.commune, s.commune), code_insee := coalesce(v.code_insee, s.code_insee),
-                   page := '{prefix}structures/' || site_encode(s.id) || '.html#service-'
-                           || replace(site_encode(v.id), '/', ''),
-                   api := '{prefix}api/v1/services/' || site_encode(v.id) || '.json'
+                   publics := coalesce(v.publics, []), code_insee := coalesce(v.code_insee, s.code_insee),
+                   page := '{prefix}structures/' || site_name(s.id) || '.html#service-'
+                           || replace(site_name(v.id), '/', ''),
+                   api := '{prefix}api/v1/services/' || site_name(v.id) || '.json'
                ))::varchar as item
         from pub__services as v
         join pub__structures as s on s.id = v.structure_id
-        left join ref__communes as c on c.code_insee = coalesce(v.code_insee, s.code_insee)
+        left join site_communes as c on c.code_insee = coalesce(v.code_insee, s.code_insee)
         order by v.id
         """
     )

@@ -60,6 +60,11 @@ def label(value: Any, referentiel: str | None) -> str:
     return labels().get(referentiel, {}).get(str(value), str(value))
 
 
+def labels_of(values: Any, referentiel: str) -> str:
+    """A list of vocabulary values as their labels, comma-separated."""
+    return ", ".join(label(v, referentiel) for v in values or [])
+
+
 def display(value: Any) -> str:
     """A publisher column's value as text: booleans in French, numbers grouped, lists joined."""
     if isinstance(value, bool):
@@ -102,7 +107,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(safe_href=safe_href, number=number, percent=percent, human_size=human_size, label=label,
-                       display=display)
+                       labels=labels_of, display=display)
     env.globals.update(structure_page=structure_page, structure_api=structure_api, service_api=service_api,
                        service_anchor=service_anchor)
     return env

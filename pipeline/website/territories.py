@@ -9,8 +9,7 @@ only the territories whose records changed are written again.
 
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,98 +42,102 @@ def _keys(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, str]:
     return dict(rows)
 
 
-def _items(con: duckdb.DuckDBPyConnection, column: str, codes: list[str]) -> dict[str, dict[str, list[str]]]:
-    """Code -> {"structures": [item json…], "services": […]} for the given territories, ordered by id."""
-    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"structures": [], "services": []})
+def _grouped(con: duckdb.DuckDBPyConnection, sql: str, codes: list[str]) -> dict[str, list[tuple]]:
+    """Rows of `sql` (first column: territory code, filtered on `site_codes`) grouped by code."""
+    out: dict[str, list[tuple]] = defaultdict(list)
     con.register("site_codes", pa.table({"code": pa.array(codes, pa.string())}))
     try:
-        for kind, table in (("structures", "site_structure_items"), ("services", "site_service_items")):
-            rows = con.execute(f"select {column}, item from {table} where {column} in (select code from site_codes) "
-                               f"order by {column}, id").fetchall()
-            for code, item in rows:
-                out[code][kind].append(item)
+        for code, *rest in con.execute(sql).fetchall():
+            out[code].append(tuple(rest))
     finally:
         con.unregister("site_codes")
     return out
 
 
-def _options(items: list[dict[str, Any]], key: str) -> list[tuple[str, int]]:
-    counts = Counter(v for item in items for v in item.get(key) or [])
-    return sorted(counts.items())
+def _items(con: duckdb.DuckDBPyConnection, column: str, table: str, codes: list[str]) -> dict[str, list[str]]:
+    rows = _grouped(con, f"select {column}, item from {table} where {column} in (select code from site_codes) "
+                         f"order by {column}, id", codes)
+    return {code: [r[0] for r in items] for code, items in rows.items()}
 
 
-def _communes(structures: list[dict[str, Any]], services: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    per: dict[str, dict[str, Any]] = {}
-    for item in structures:
-        entry = per.setdefault(item["code_insee"], {"code": item["code_insee"], "nom": item["commune"], "structures": 0, "services": 0})
-        entry["structures"] += 1
-    for item in services:
-        if item["code_insee"] in per:
-            per[item["code_insee"]]["services"] += 1
-    return sorted(per.values(), key=lambda c: (c["nom"] or "", c["code"]))
+def departement_pages(con: duckdb.DuckDBPyConnection, codes: list[str], ctx: TerritoryContext) -> dict[str, list[tuple[str, str]]]:
+    """The files of the given départements: page and paginated shards."""
+    structures = _items(con, "departement", "site_structure_items", codes)
+    services = _items(con, "departement", "site_service_items", codes)
+    communes = _grouped(con, """
+        select i.departement, i.commune, c.nom, count(*) from site_structure_items as i
+        join site_communes as c on c.code_insee = i.commune
+        where i.departement in (select code from site_codes) group by all order by 1, 3, 2""", codes)
+    options = {name: _grouped(con, f"""
+        select departement, value, count(*) from (
+            select departement, unnest({name}) as value from site_service_items
+            where departement in (select code from site_codes)) group by all order by all""", codes)
+        for name in ("thematiques", "publics")}
+    sources = _grouped(con, """select departement, source, count(*) from site_structure_items
+        where departement in (select code from site_codes) group by all order by all""", codes)
+    out = {}
+    for code in codes:
+        folder, base = f"{api.API}/departements/{code}", ctx.site.base_url
+        s_items, v_items = structures.get(code, []), services.get(code, [])
+        page = f"territoires/{code}/index.html"
+        html = templates.render(
+            "territoires/departement.html", page, site=ctx.site, section="territoires/index.html",
+            code=code, nom=ctx.departements.get(code, code), structures=len(s_items), services=len(v_items),
+            communes=communes.get(code, []), thematiques=options["thematiques"].get(code, []),
+            publics=options["publics"].get(code, []), sources=sources.get(code, []), source_titles=ctx.source_titles,
+        )
+        out[code] = [(page, html), *api.paginate(folder, "structures", s_items, base),
+                     *api.paginate(folder, "services", v_items, base)]
+    return out
 
 
-def departement_files(code: str, items: dict[str, list[str]], ctx: TerritoryContext) -> list[tuple[str, str]]:
-    structures = [json.loads(i) for i in items["structures"]]
-    services = [json.loads(i) for i in items["services"]]
-    folder = f"{api.API}/departements/{code}"
-    base = ctx.site.base_url
-    files = list(api.paginate(folder, "structures", items["structures"], base))
-    files += api.paginate(folder, "services", items["services"], base)
-    page = f"territoires/{code}/index.html"
-    html = templates.render(
-        "territoires/departement.html", page, site=ctx.site, section="territoires/index.html",
-        code=code, nom=ctx.departements.get(code, code), structures=len(structures), services=len(services),
-        communes=_communes(structures, services),
-        thematiques=_options(services, "thematiques"), publics=_options(services, "publics"),
-        sources=sorted(Counter(i["source"] for i in structures).items()),
-        source_titles=ctx.source_titles,
-    )
-    return [(page, html)] + files
+def commune_pages(con: duckdb.DuckDBPyConnection, codes: list[str], ctx: TerritoryContext) -> dict[str, list[tuple[str, str]]]:
+    """The files of the given communes: services shard, and a page when structures are there."""
+    services = _items(con, "commune", "site_service_items", codes)
+    structures = _grouped(con, """
+        select i.commune, i.departement, c.nom, i.id, i.nom, i.source, i.code_postal, i.latitude, i.longitude
+        from site_structure_items as i join site_communes as c on c.code_insee = i.commune
+        where i.commune in (select code from site_codes) order by i.commune, i.id""", codes)
+    names = _grouped(con, """select commune, structure_id, id, nom from site_service_items
+        where commune in (select code from site_codes) order by commune, structure_id, id""", codes)
+    out = {}
+    for code in codes:
+        files = list(api.paginate(f"{api.API}/communes/{code}", "services", services.get(code, []), ctx.site.base_url))
+        rows = structures.get(code, [])
+        if rows:
+            departement, nom = rows[0][0], rows[0][1]
+            page = f"territoires/{departement}/{code}.html"
+            by_structure: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for structure_id, service_id, service_nom in names.get(code, []):
+                by_structure[structure_id].append((service_id, service_nom))
+            points = [[round(lat, 6), round(lon, 6), s_nom, templates.root_of(page) + templates.structure_page(s_id)]
+                      for _, _, s_id, s_nom, _, _, lat, lon in rows if lat is not None and lon is not None]
+            files.insert(0, (page, templates.render(
+                "territoires/commune.html", page, site=ctx.site, section="territoires/index.html",
+                code=code, nom=nom, departement=departement,
+                departement_nom=ctx.departements.get(departement, departement),
+                structures=[{"id": r[2], "nom": r[3], "source": r[4], "code_postal": r[5]} for r in rows],
+                services=by_structure, source_titles=ctx.source_titles, points=points,
+            )))
+        out[code] = files
+    return out
 
 
-def commune_files(code: str, departement: str, items: dict[str, list[str]], ctx: TerritoryContext) -> list[tuple[str, str]]:
-    files = list(api.paginate(f"{api.API}/communes/{code}", "services", items["services"], ctx.site.base_url))
-    if not items["structures"]:
-        return files
-    structures = [json.loads(i) for i in items["structures"]]
-    by_structure: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in map(json.loads, items["services"]):
-        by_structure[item["structure_id"]].append(item)
-    page = f"territoires/{departement}/{code}.html"
-    html = templates.render(
-        "territoires/commune.html", page, site=ctx.site, section="territoires/index.html",
-        code=code, nom=structures[0]["commune"], departement=departement,
-        departement_nom=ctx.departements.get(departement, departement),
-        structures=structures, services=by_structure, source_titles=ctx.source_titles,
-        points=[[s["latitude"], s["longitude"], s["nom"], templates.root_of(page) + templates.structure_page(s["id"])]
-                for s in structures if s["latitude"] is not None and s["longitude"] is not None],
-    )
-    return [(page, html)] + files
+def _build_units(out: Output, kind: str, keys: dict[str, str], extra: dict[str, str], render) -> None:
+    unit_keys = {code: out.unit_key(key, extra.get(code, "")) for code, key in keys.items()}
+    todo = [code for code, key in unit_keys.items() if not out.reuse(f"{kind}:{code}", key)]
+    for start in range(0, len(todo), 2000):
+        chunk = todo[start:start + 2000]
+        for code, files in render(chunk).items():
+            out.write(f"{kind}:{code}", unit_keys[code], files)
 
 
-def _departement_of(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    rows = con.execute(
-        "select distinct commune, departement from site_structure_items where commune is not null "
-        "union select distinct commune, departement from site_service_items where commune is not null"
-    ).fetchall()
-    return dict(rows)
-
-
-def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: TerritoryContext) -> dict[str, Any]:
+def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: TerritoryContext) -> list[dict[str, Any]]:
     """Write every département's and commune's unit; returns the départements' summary for the index."""
-    dep_keys = _keys(con, "departement")
-    todo = [code for code, key in dep_keys.items()
-            if not out.reuse(f"departement:{code}", out.unit_key(key, ctx.departements.get(code, "")))]
-    for code, items in _items(con, "departement", todo).items():
-        out.write(f"departement:{code}", out.unit_key(dep_keys[code], ctx.departements.get(code, "")),
-                  departement_files(code, items, ctx))
-    commune_keys = _keys(con, "commune")
-    departement_of = _departement_of(con)
-    todo = [code for code, key in commune_keys.items() if not out.reuse(f"commune:{code}", out.unit_key(key))]
-    for code, items in _items(con, "commune", todo).items():
-        out.write(f"commune:{code}", out.unit_key(commune_keys[code]),
-                  commune_files(code, departement_of[code], items, ctx))
+    _build_units(out, "departement", _keys(con, "departement"), ctx.departements,
+                 lambda codes: departement_pages(con, codes, ctx))
+    _build_units(out, "commune", _keys(con, "commune"), {},
+                 lambda codes: commune_pages(con, codes, ctx))
     return summary(con, ctx)
 
 

@@ -1,12 +1,12 @@
 // Leaflet helpers shared by the maps. Producer text only ever reaches the page as text nodes.
+import config from "./config.js";
 
 export function createMap(element) {
   const map = L.map(element, { preferCanvas: true, scrollWheelZoom: false });
-  const tiles = element.dataset.tiles;
-  if (tiles) {
+  if (config.tiles) {
     const attribution = document.createElement("span");
-    attribution.textContent = element.dataset.attribution || "";
-    L.tileLayer(tiles, { attribution: attribution.innerHTML, maxZoom: 19 }).addTo(map);
+    attribution.textContent = config.attribution || "";
+    L.tileLayer(config.tiles, { attribution: attribution.innerHTML, maxZoom: 19 }).addTo(map);
   }
   return map;
 }
