@@ -11,7 +11,7 @@ let pagefind;
 let generation = 0;
 
 function pageUrl(url) {
-  return new URL(root + url.replace(/^\//, ""), document.baseURI).href;
+  return new URL(url, document.baseURI).href;
 }
 
 function appendExcerpt(target, excerpt) {
