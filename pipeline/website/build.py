@@ -113,8 +113,10 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     lap("pages")
     indexed = search.finish(out, indexer)
     lap("search")
-    index = api.dumps(api.index_document(out.files(), inputs.reference_date.isoformat()))
-    out.unit("api:index", out.unit_key(index), lambda: [(f"{api.API}/index.json", index)])
+    files = out.files()
+    listed = "\n".join(f"{rel} {sha} {size}" for rel, sha, size in files if rel.startswith(api.API))
+    out.unit("api:index", out.unit_key(listed, inputs.reference_date.isoformat()), lambda: [
+        (f"{api.API}/index.json", api.dumps(api.index_document(files, inputs.reference_date.isoformat())))])
     out.save(inputs.release)
     lap("index")
     return {"structures_rendered": rendered, "pages": small, "search_indexed": indexed,

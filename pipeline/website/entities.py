@@ -72,6 +72,7 @@ def render_structure(doc: dict[str, Any], ctx: EntityContext) -> list[tuple[str,
         siret_label=SIRET_LABELS.get(doc["siret_statut"] or ""),
         extensions=ctx.extensions, service_extensions=ctx.service_extensions,
         points=_points(doc), api_path=api.structure_path(record["id"]), excerpt_chars=search.EXCERPT_CHARS,
+        thematiques=sorted({t for v in services for t in v.get("thematiques") or []}),
     )
     files = [(page, html), (api.structure_path(record["id"]),
                            api.dumps(api.structure_document(record, services, ctx.site.base_url)))]

@@ -79,15 +79,18 @@ class Output:
         previous = self.previous_units.get(unit)
         if previous is None or previous[0] != key or self.previous_root is None:
             return False
-        entries = [tuple(e) for e in previous[1]]
-        for rel, _, _ in entries:
-            if not (self.previous_root / rel).is_file():
-                return False
-        for rel, _, size in entries:
-            self._link(rel)
-            self.stats.linked += 1
-            self.stats.bytes += size
-        self.units[unit] = [key, [list(e) for e in entries]]
+        linked: list[str] = []
+        try:
+            for rel, _, _ in previous[1]:
+                self._link(rel)
+                linked.append(rel)
+        except FileNotFoundError:  # the previous release lost a file: render the unit again
+            for rel in linked:
+                (self.root / rel).unlink(missing_ok=True)
+            return False
+        self.stats.linked += len(linked)
+        self.stats.bytes += sum(e[2] for e in previous[1])
+        self.units[unit] = previous
         return True
 
     def write(self, unit: str, key: str, files: Iterable[tuple[str, str | bytes]]) -> list[FileEntry]:

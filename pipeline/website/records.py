@@ -70,8 +70,10 @@ def _sirets(con: duckdb.DuckDBPyConnection) -> str:
     return "select null::varchar as structure_id, null::varchar as statut where false"
 
 
-def _duplicates(struct_cols: list[str]) -> str:
-    if "cluster_id" not in struct_cols:
+def _duplicates(con: duckdb.DuckDBPyConnection) -> str:
+    """Other structures of the same duplicate cluster (when a stage wrote `cluster_id`)."""
+    present = {c for (c,) in con.execute("select column_name from (describe pub__structures)").fetchall()}
+    if "cluster_id" not in present:
         return "select null::varchar as id, []::struct(id varchar, nom varchar, source varchar)[] as doublons where false"
     return """
         select a.id, list(struct_pack(id := b.id, nom := b.nom, source := b.source) order by b.id) as doublons
@@ -97,7 +99,7 @@ def build(con: duckdb.DuckDBPyConnection, base_url: str = "") -> None:
             group by v.structure_id
         ),
         sirets as ({_sirets(con)}),
-        duplicates as ({_duplicates(s_cols)}),
+        duplicates as ({_duplicates(con)}),
         documents as (
             select s.id, to_json(struct_pack(
                 record := {_pack('s', s_cols)},

@@ -21,7 +21,7 @@ from pathlib import Path
 from pipeline.website.output import FileEntry, Output, file_entry
 
 BUNDLE = "pagefind"
-EXCERPT_CHARS = 120
+EXCERPT_CHARS = 80
 # Pagefind's ready-made UIs are not used (the site has its own, DSFR-styled).
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
           "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")

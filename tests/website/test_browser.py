@@ -24,7 +24,7 @@ from pipeline.website import names
 from tests.conftest import Workspace
 from tests.website.test_site import EVIL_STRUCTURE
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

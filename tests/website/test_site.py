@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -206,3 +208,64 @@ def test_links_only_ever_point_to_http(warehouse_copy: duckdb.DuckDBPyConnection
         assert 'href="javascript:' not in html and 'href=" javascript:' not in html
         assert 'href="data:' not in html and 'href="vbscript:' not in html
         assert 'href="https://ok.example.org/a"' in html or "services (" not in html
+
+
+class Outline(HTMLParser):
+    """Headings, landmarks and form labels of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[int] = []
+        self.tags: set[str] = set()
+        self.lang: str | None = None
+        self.controls: list[str] = []
+        self.labels: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.add(tag)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+            self.controls.append(a.get("id") or "")
+        elif tag == "label" and a.get("for"):
+            self.labels.add(a["for"])
+
+
+def test_pages_have_landmarks_one_title_ordered_headings_and_labels(site_run: Workspace) -> None:
+    for path in sorted((site_run.dist / "site").rglob("*.html")):
+        outline = Outline()
+        outline.feed(text(path))
+        where = path.relative_to(site_run.dist).as_posix()
+        assert outline.lang == "fr", where
+        assert {"header", "nav", "main", "footer"} <= outline.tags, where
+        assert outline.headings.count(1) == 1 and outline.headings[0] == 1, where
+        assert all(b - a <= 1 for a, b in zip(outline.headings, outline.headings[1:])), (where, outline.headings)
+        assert all(c and c in outline.labels for c in outline.controls), (where, outline.controls)
+
+
+def test_optional_columns_and_reports_show_when_present(warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """score_qualite, cluster_id, SIRET statuses and reports come from other stages: shown once they exist."""
+    con = warehouse_copy
+    con.execute("alter table pub__structures add column score_qualite double")
+    con.execute("update pub__structures set score_qualite = (hash(id) % 100) / 100.0")
+    con.execute("alter table pub__structures add column cluster_id varchar")
+    first, second = "dora--00295137-0913-42c1-a1e8-2866ca24d1fa", "dora--0a6f3c89-5fe4-488d-83a9-16cb3e40513c"
+    con.execute("update pub__structures set cluster_id = 'c1' where id in (?, ?)", [first, second])
+    con.execute("create table int__sirets as select ? as structure_id, 'dora' as source, 'valide' as statut", [first])
+    release = tmp_path / "r"
+    (release / "reports").mkdir(parents=True)
+    (release / "reports" / "sources.json").write_text("{}", encoding="utf-8")
+    build_site(BuildInputs(con=con, release=release, reference_date=date.fromisoformat(REFERENCE_DATE),
+                           sources=source_registry.discover(), site_config=SiteConfig(tiles_url=""), workers=1))
+    source = text(release / "site" / "sources" / "dora.html")
+    assert source.count('<svg class="site-chart"') == 1 and source.count("<rect ") == 10
+    total = con.execute("select count(*) from pub__structures where source = 'dora'").fetchall()[0][0]
+    assert sum(int(n) for n in re.findall(r"<td>(\d+)</td>", source.split("Enregistrements</th>")[1].split("</tr>")[0])) == total
+    assert 'href="../../reports/sources.json"' in source
+    assert 'href="../reports/sources.json"' in text(release / "site" / "index.html")
+    page = text(release / "site" / "structures" / f"{first}.html")
+    assert f'href="../structures/{second}.html">CMSEA Espace Insertion</a>' in page
+    assert "vérifié dans SIRENE" in page
