@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -13,8 +13,6 @@ from pipeline.paths import SCHEMA_DIR
 from pipeline.publish.extensions import EXTENSION_FIELDS, published_schema
 
 TABLES = ("structures", "services")
-TYPE_LABELS = {"string": "texte", "date": "date", "number": "nombre", "integer": "entier",
-               "boolean": "booléen", "array": "liste", "datetime": "date et heure"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,6 @@ class FieldDoc:
     referentiel: str | None
     extension: bool
     item_pattern: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @cache
@@ -83,7 +80,6 @@ def fields(table: str) -> tuple[FieldDoc, ...]:
             referentiel=referentiel_of(f),
             extension=f["name"] in extension_names,
             item_pattern=f.get("arrayItem", {}).get("constraints", {}).get("pattern"),
-            raw=f,
         ))
     return tuple(docs)
 

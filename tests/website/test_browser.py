@@ -14,7 +14,6 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
