@@ -54,6 +54,11 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, reference_date: date, mode: str) -> None:
+    """Register a run; runs still `running` were killed before they finished: mark them so."""
+    con.execute(
+        "update runs set status = 'interrupted', message = 'the process stopped before the run finished' "
+        "where status = 'running'"
+    )
     con.execute(
         "insert into runs (run_id, started_at, reference_date, mode, status) values (?, ?, ?, ?, 'running')",
         [run_id, _utcnow(), reference_date, mode],

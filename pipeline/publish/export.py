@@ -73,10 +73,17 @@ class ExportedFile:
         return self.format != "duckdb"
 
 
+def _csv_cell(column: str, column_type: str) -> str:
+    if column_type.endswith("[]"):
+        return f"to_json({column}) as {column}"  # a JSON array in the cell, as the Table Schema says
+    if column_type == "VARCHAR":
+        return f"csv_safe({column}) as {column}"  # never a formula when a spreadsheet opens the file
+    return column
+
+
 def _csv_select(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> str:
-    """Columns for CSV: lists become JSON arrays in the cell, as the Table Schema says."""
     types = dict(con.execute(f"select column_name, column_type from (describe {relation})").fetchall())
-    return ", ".join(f"to_json({c}) as {c}" if types[c].endswith("[]") else c for c in columns)
+    return ", ".join(_csv_cell(c, types[c]) for c in columns)
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], path: Path, order: str) -> None:

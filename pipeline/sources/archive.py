@@ -111,6 +111,8 @@ def write(
 def _all(raw_dir: Path, source: str) -> list[Archive]:
     archives = []
     for manifest_path in raw_dir.glob(f"*/{source}/*/{MANIFEST}"):
+        if manifest_path.parent.name.startswith("."):  # a write a crash left unfinished
+            continue
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):

@@ -58,10 +58,24 @@ def _fallback(ctx: RunContext, source: Source, error: str) -> Collected:
     return collected
 
 
+def _empty_after_data(ctx: RunContext, source: Source, records: dict[str, list[Record]]) -> str | None:
+    """Why an empty live answer is a failure: the source's last good live archive had records."""
+    if ctx.settings.live and not any(records.values()):
+        previous = archive.last_good(ctx.settings.raw_dir, source.name, origins=("live",))
+        if previous is not None and previous.manifest.get("record_count"):
+            return (f"{source.name}: the answer holds no record, where its last good archive "
+                    f"{previous.run_id} had {previous.manifest['record_count']}")
+    return None
+
+
 def _receive(ctx: RunContext, source: Source, origin: str, files: list[RawFile]) -> Collected:
-    """Parse and archive payloads; a parse failure archives them as failed and raises."""
+    """Parse and archive payloads; a parse failure (or an empty answer after data) archives
+    them as failed and raises."""
     try:
         records, counts = parse_files(source, files)
+        empty = _empty_after_data(ctx, source, records)
+        if empty:
+            raise SourceError(empty)
     except SourceError as exc:
         archive.write(ctx.settings.raw_dir, ctx.settings.reference_date, source.name, ctx.run_id,
                       origin, files, {}, "failed", str(exc))

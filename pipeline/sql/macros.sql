@@ -1,10 +1,15 @@
 -- Cleaning written once, used by every source's SQL.
 
--- Trimmed text, NULL when empty.
-create or replace macro clean_text(x) as nullif(trim(x), '');
+-- Trimmed text without control characters (NUL, escapes…; tabs and newlines stay) nor bidi
+-- overrides (which can make text display other than it reads), NULL when empty.
+create or replace macro clean_text(x) as
+    nullif(trim(regexp_replace(x, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\x{202A}-\x{202E}\x{2066}-\x{2069}]', '', 'g')), '');
 
 -- One-line text (names, addresses): whitespace runs become one space.
-create or replace macro clean_line(x) as nullif(trim(regexp_replace(x, '\s+', ' ', 'g')), '');
+create or replace macro clean_line(x) as
+    nullif(trim(regexp_replace(
+        regexp_replace(x, '[\x00-\x08\x0E-\x1F\x7F\x{202A}-\x{202E}\x{2066}-\x{2069}]', '', 'g'), '\s+', ' ', 'g'
+    )), '');
 
 -- Plain text from text that may hold HTML markup or entities.
 create or replace macro text_from_html(x) as
@@ -77,4 +82,16 @@ create or replace macro split_list(j, sep) as
         when json_type(j) = 'ARRAY' then
             list_filter(list_transform(from_json(j, '["VARCHAR"]'), lambda x: clean_text(x)), lambda x: x is not null)
         else list_filter(list_transform(string_split_regex(j ->> '$', sep), lambda x: clean_text(x)), lambda x: x is not null)
+    end;
+
+-- A CSV cell a spreadsheet will not run as a formula: text starting with =, @, a tab or a
+-- carriage return, or with + or - unless it is a phone number (+33 1 23 45 67 89) or a
+-- negative number, gets a leading '.
+create or replace macro csv_safe(x) as
+    case
+        when regexp_matches(x, '^[=@\t\r]')
+            or (regexp_matches(x, '^[+-]')
+                and not regexp_matches(x, '^\+[0-9 ().]+$') and not regexp_matches(x, '^-[0-9]+([.,][0-9]+)?$'))
+            then '''' || x
+        else x
     end;
