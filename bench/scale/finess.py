@@ -1,0 +1,118 @@
+"""FINESS: the établissements stock file (`;`, no header, `structureet` and `geolocalisation` sections)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from datetime import timedelta
+
+from pipeline.http import now_iso
+from pipeline.sources.base import RawFile
+from pipeline.sources.finess.source import GEOLOCALISATION, SOURCE, STRUCTUREET
+
+from bench.scale import base, kinds, world
+from bench.scale.base import Context, Record
+
+OVERSEAS = {"971": "9A", "972": "9B", "973": "9C", "974": "9D", "976": "9F"}
+STREET_CODES = {"Rue": "R", "Avenue": "AV", "Boulevard": "BD", "Place": "PL", "Chemin": "CHE", "Route": "RTE",
+                "Allée": "ALL", "Impasse": "IMP", "Quai": "QUAI", "Cours": "CRS"}
+# (category, kind of place, share): CMP, ESAT and MDPH are published; the others are out of scope.
+KEPT = (("156", "sante", 0.37), ("246", "esat", 0.26), ("609", "mdph", 0.02))
+
+
+def _categories() -> dict[str, str]:
+    """Category code -> label, from the notes of the source's vocabulary."""
+    with (SOURCE.folder / "vocab" / "reseaux_porteurs.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["source_value"]: row["note"].split(":")[0] for row in csv.DictReader(handle)}
+
+
+def lambert93(latitude: float, longitude: float) -> tuple[float, float]:
+    """WGS 84 to Lambert 93 (IGN's conic projection formulas), as FINESS gives metropolitan coordinates."""
+    e, n, c, xs, ys = 0.0818191910428158, 0.7256077650, 11754255.426, 700000.0, 12655612.050
+    phi, lam = math.radians(latitude), math.radians(longitude - 3.0)
+    iso = math.log(math.tan(math.pi / 4 + phi / 2) * ((1 - e * math.sin(phi)) / (1 + e * math.sin(phi))) ** (e / 2))
+    r = c * math.exp(-n * iso)
+    return round(xs + r * math.sin(n * lam), 1), round(ys - r * math.cos(n * lam), 1)
+
+
+class Finess(base.Generator):
+    source = SOURCE
+    national = {"etablissements": 5_400}
+
+    def __init__(self) -> None:
+        self.labels = _categories()
+        self.out_of_scope = sorted(c for c in self.labels if c not in {k[0] for k in KEPT})
+
+    def etablissement(self, place: world.Place, category: str, ctx: Context) -> Record:
+        rng, c = ctx.rng, place.commune
+        departement = OVERSEAS.get(c.departement, c.departement)
+        first, _, rest = place.voie.partition(" ")
+        code = STREET_CODES.get(first.capitalize(), "")
+        name = world.strip_accents(place.nom).upper()
+        opened = ctx.updated(30)
+        record = {
+            "nofinesset": f"{departement}{rng.randrange(10**7):07d}", "nofinessej": f"{departement}{rng.randrange(10**7):07d}",
+            "rs": name[:38], "rslongue": name, "complrs": "", "compldistrib": world.strip_accents(place.complement).upper(),
+            "numvoie": place.numero.split(" ")[0], "typvoie": code,
+            "voie": world.strip_accents(rest if code else place.voie).upper(), "compvoie": "B" if "bis" in place.numero else "",
+            "lieuditbp": "", "commune": c.code_insee[2:], "departement": departement, "libdepartement": "",
+            "ligneacheminement": f"{place.code_postal} {world.strip_accents(c.nom).upper()}"
+                                 + (" CEDEX" if rng.random() < 0.05 else ""),
+            "telephone": place.telephone if rng.random() < 0.8 else "", "telecopie": "",
+            "categetab": category, "libcategetab": self.labels.get(category, ""), "categagretab": "", "libcategagretab": "",
+            "siret": place.siret, "codeape": "", "codemft": "", "libmft": "", "codesph": "", "libsph": "",
+            "dateouv": opened.isoformat(), "dateautor": opened.isoformat(), "datemaj": ctx.updated(3).isoformat(),
+        }
+        if ctx.noise.invalid():
+            record["ligneacheminement"] = ctx.noise.postal_code(place.code_postal) + " " + record["ligneacheminement"][6:]
+        if c.departement not in OVERSEAS:
+            record["coordxet"], record["coordyet"] = lambert93(place.latitude, place.longitude)
+            record["sourcecoordet"] = "1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,LAMBERT_93"
+        return record
+
+    def generate(self, ctx: Context) -> dict[str, list[Record]]:
+        rng = ctx.rng
+        records = []
+        for n in range(ctx.plan.count(self.national["etablissements"])):
+            roll, category, kind = rng.random(), None, "sante"
+            for code, place_kind, share in KEPT:
+                if roll < share:
+                    category, kind = code, place_kind
+                    break
+                roll -= share
+            place = kinds.draw(f"finess-{n}", kind, rng, siret_share=0.7)
+            records.append(self.etablissement(place, category or rng.choice(self.out_of_scope), ctx))
+        seen: set[str] = set()
+        for r in records:
+            while r["nofinesset"] in seen:
+                r["nofinesset"] = r["nofinesset"][:2] + f"{rng.randrange(10**7):07d}"
+            seen.add(r["nofinesset"])
+        return {"etablissements": records}
+
+    def files(self, records, ctx):
+        rows = records["etablissements"]
+        lines = [["finess", "etalab", "111", ctx.plan.reference_date.isoformat()]]
+        lines += [["structureet", *(r[k] for k in STRUCTUREET), ""] for r in rows]
+        lines += [["geolocalisation", r["nofinesset"], *(str(r[k]) for k in GEOLOCALISATION[1:4]), r["datemaj"], ""]
+                  for r in rows if "coordxet" in r]
+        text = base.csv_text(lines[0], lines[1:], delimiter=";")
+        name = f"etalab-cs1100507-stock-{ctx.plan.reference_date:%Y%m%d}.csv"
+        return [(RawFile(name=name, stream="etablissements", content=text.encode("utf-8"), url=SOURCE.settings["url"],
+                         status=200, fetched_at=now_iso(), media_type="text/csv"), len(rows))]
+
+    def record_id(self, stream, record):
+        return record["nofinesset"]
+
+    def entities(self, records):
+        rows = records["etablissements"]
+        return {"structures": len(rows), "services": sum(r["categetab"] == "156" for r in rows)}
+
+    def modify(self, stream, record, ctx):
+        r = dict(record)
+        r["telephone"] = world.phone(world.draw_commune(ctx.rng), ctx.rng, mobile_share=0)
+        r["datemaj"] = (ctx.plan.reference_date - timedelta(days=1)).isoformat()
+        return r
+
+    def add(self, stream, records, ctx):
+        code, kind, _ = ctx.rng.choice(KEPT[:2])
+        return [self.etablissement(kinds.draw("finess-new", kind, ctx.rng), code, ctx)]

@@ -1,0 +1,91 @@
+"""France Travail: the Référentiel des agences answer, one JSON array of agencies with postal-line addresses."""
+
+from __future__ import annotations
+
+from pipeline.sources.france_travail.source import SOURCE
+
+from bench.scale import base, kinds, world
+from bench.scale.base import Context, Record
+
+REGION_CODES = {"11": "IDF", "24": "CVL", "27": "BFC", "28": "NOR", "32": "HDF", "44": "GES", "52": "PDL", "53": "BRE",
+                "75": "NAQ", "76": "OCC", "84": "ARA", "93": "PAC", "94": "COR"}
+
+
+def _hours(rng) -> list[Record]:
+    """Walk-in hours per weekday (1 = Monday), in the API's field names; afternoons often on appointment only."""
+    morning = rng.choice((("08:30", "12:30"), ("09:00", "12:00"), ("08:45", "12:45")))
+    days = []
+    for day in range(1, 6):
+        hours = {"jour": day, "ouvertureMatin": morning[0], "fermetureMatin": morning[1], "horaireFerme": "N",
+                 "horaireEnContinu": "N"}
+        if rng.random() < 0.3:
+            hours.update(ouvertureApresMidi="13:30", fermetureApresMidi="16:30")
+        else:
+            hours.update(ouvertureApresMidiRDV="13:00", fermetureApresMidiRDV="16:30", horaireFermeRDV="N",
+                         horaireEnContinuRDV="N")
+        days.append(hours)
+    return days
+
+
+class FranceTravail(base.Generator):
+    source = SOURCE
+    national = {"agences": 900}
+
+    def __init__(self) -> None:
+        self.templates = base.sample_records(SOURCE, "agences")
+
+    def agence(self, place: world.Place, ctx: Context) -> Record:
+        rng = ctx.rng
+        r = base.copy(rng.choice(self.templates))
+        c = place.commune
+        safir = f"{c.departement[:2]}{rng.randrange(1000):03d}"
+        label = world.strip_accents(c.nom).upper()
+        region = REGION_CODES.get(c.region, "OUT")
+        r.update(
+            code=f"{region}{rng.randrange(10_000):04d}", codeSafir=safir, libelle=label,
+            libelleEtendu=f"Agence France Travail {label}", codeRegionINSEE=c.region,
+            contact={"telephonePublic": "39-49", "email": f"ape.{safir}@francetravail.fr"},
+            siret=world.siret(rng, "130005481"),
+            adressePrincipale={
+                **({"ligne3": place.complement} if place.complement else {}),
+                "ligne4": world.strip_accents(place.adresse).upper(), "ligne5": "",
+                "ligne6": f"{place.code_postal} {label}", "gpsLon": place.longitude, "gpsLat": place.latitude,
+                "communeImplantation": c.commune_code, "bureauDistributeur": place.code_postal,
+            },
+        )
+        if rng.random() < 0.8:
+            r["horaires"] = _hours(rng)
+        if ctx.noise.invalid():
+            r["adressePrincipale"]["bureauDistributeur"] = ctx.noise.postal_code(place.code_postal)
+        return r
+
+    def generate(self, ctx: Context) -> dict[str, list[Record]]:
+        places = [kinds.draw(f"ft-{n}", "france-travail", ctx.rng) for n in range(ctx.plan.count(self.national["agences"]))]
+        ctx.places["france-travail"] = places
+        agences = [self.agence(p, ctx) for p in places]
+        seen: set[str] = set()
+        for a in agences:  # agency codes are unique
+            while a["code"] in seen:
+                a["code"] = a["code"][:3] + f"{ctx.rng.randrange(10_000):04d}"
+            seen.add(a["code"])
+        return {"agences": agences}
+
+    def files(self, records, ctx):
+        return [(base.json_file("agences-0001.json", "agences", records["agences"], SOURCE.settings["url"]),
+                 len(records["agences"]))]
+
+    def record_id(self, stream, record):
+        return record["code"]
+
+    def entities(self, records):
+        return {"structures": len(records["agences"]), "services": 0}
+
+    def modify(self, stream, record, ctx):
+        r = base.copy(record)
+        r["horaires"] = _hours(ctx.rng)
+        return r
+
+    def add(self, stream, records, ctx):
+        agence = self.agence(kinds.draw("ft-new", "france-travail", ctx.rng), ctx)
+        agence["code"] = agence["code"][:3] + f"{ctx.rng.randrange(10_000, 100_000)}"
+        return [agence]
