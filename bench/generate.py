@@ -69,24 +69,44 @@ def run_id_for(reference_date: date, seed: int) -> str:
     return f"{reference_date:%Y%m%d}T000000Z-gen{seed:03d}"
 
 
-def _write(out: Generated, generator: base.Generator, records: dict[str, list[base.Record]], ctx: base.Context) -> None:
-    files = generator.files(records, ctx)
+def _write(out: Generated, generator: base.Generator, spool: base.Spool, ctx: base.Context) -> None:
+    files = generator.files(spool, ctx)
     source = generator.source
     archive.write(out.raw_dir, out.reference_date, source.name, out.run_id, "generated", [f for f, _ in files],
                   {f.name: n for f, n in files}, "ok")
-    out.entities[source.name] = generator.entities(records)
     out.bytes[source.name] = sum(len(f.content) for f, _ in files)
+
+
+def _count(out: Generated, generator: base.Generator, records: dict[str, list[base.Record]]) -> None:
+    counts = out.entities.setdefault(generator.source.name, {"structures": 0, "services": 0})
+    for entity, n in generator.entities(records).items():
+        counts[entity] += n
 
 
 def generate(out_dir: Path, reference_date: date, scale: float = 1.0, seed: int = 1,
              invalid_share: float = 0.01) -> Generated:
-    """Write a national-scale raw archive of every source under `out_dir/raw/`."""
+    """Write a raw archive of every source under `out_dir/raw/` (scale 1 = national volume)."""
     started = time.perf_counter()
     out = Generated(run_id_for(reference_date, seed), out_dir / "raw", reference_date)
-    ctx = base.Context(base.Plan(scale, reference_date, seed, invalid_share), random.Random(seed))
-    for generator_class in GENERATORS:
-        generator = generator_class()
-        _write(out, generator, generator.generate(ctx), ctx)
+    plan = base.Plan(scale, reference_date, seed, invalid_share)
+    ctx = base.Context(plan, random.Random(seed))
+    generators = [g() for g in GENERATORS]
+    spools = {g.source.name: base.Spool(out_dir / ".spool" / g.source.slug) for g in generators}
+    try:
+        for part in plan.parts():
+            ctx.plan, ctx.places = base.Plan(part, reference_date, seed, invalid_share), {}
+            for generator in generators:
+                records = generator.generate(ctx)
+                _count(out, generator, records)
+                for stream, rows in records.items():
+                    for record in rows:
+                        spools[generator.source.name].add(stream, generator.encode(stream, record))
+        ctx.plan = plan
+        for generator in generators:
+            _write(out, generator, spools[generator.source.name], ctx)
+    finally:
+        for spool in spools.values():
+            spool.close()
     out.seconds = time.perf_counter() - started
     return out
 
@@ -102,9 +122,18 @@ def next_day(out_dir: Path, previous_run: str, reference_date: date, changed: fl
         found = archive.for_run(raw_dir, generator.source.name, previous_run)
         if found is None:
             raise SystemExit(f"no archive of {generator.source.name} for run {previous_run} under {raw_dir}")
-        records = generator.read(found.files())
-        out.changes[generator.source.name] = base.apply_changes(generator, records, changed, ctx)
-        _write(out, generator, records, ctx)
+        spool = base.Spool(out_dir / ".spool" / generator.source.slug)
+        changes = base.Changes()
+        try:
+            for file in found.files():  # streams in the connector's order: structures before their services
+                rows = base.apply_changes(generator, file.stream, generator.read(file), changed, ctx, changes)
+                _count(out, generator, {file.stream: rows})
+                for record in rows:
+                    spool.add(file.stream, generator.encode(file.stream, record))
+            _write(out, generator, spool, ctx)
+        finally:
+            spool.close()
+        out.changes[generator.source.name] = changes.done
     out.seconds = time.perf_counter() - started
     return out
 

@@ -4,6 +4,10 @@ A source generator (`bench/scale/<source>.py`) renders places in its
 producer's raw format, starting from a real record of the bundled sample
 (`pipeline/sources/<source>/sample/`) and varying it with values drawn from
 all the sample's records (`Pools`) and the source's vocabularies.
+
+Records are encoded as soon as they are made and spooled to disk (`Spool`),
+so the generator's memory stays that of one source's payload files, even at
+ten times the national volume.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import csv
 import io
 import json
 import random
+import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pipeline import sources
@@ -26,6 +32,7 @@ from pipeline.sources.base import RawFile, Source
 from bench.scale import noise, world
 
 Record = dict[str, Any]
+SEPARATOR = b"\x00"  # between spooled rows: never in JSON or CSV text
 
 
 @dataclass
@@ -38,8 +45,13 @@ class Plan:
     invalid_share: float = 0.01
 
     def count(self, national: int) -> int:
-        """A national count at this scale; never zero, so every source is represented."""
+        """A national count at this scale; never below two, so every source is represented."""
         return max(2, round(national * self.scale))
+
+    def parts(self) -> list[float]:
+        """The scale in parts of at most 1 (national), generated one after the other to bound memory."""
+        whole, rest = divmod(self.scale, 1.0)
+        return [1.0] * int(whole) + ([round(rest, 6)] if rest > 1e-9 else [])
 
 
 @dataclass
@@ -64,35 +76,87 @@ class Context:
         days = int(365 * years * self.rng.random() ** 2)
         return self.plan.reference_date - timedelta(days=days + 1)
 
+    def yesterday(self) -> date:
+        return self.plan.reference_date - timedelta(days=1)
+
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
 
 class Pools:
-    """Every value the sample records hold, by field: the variety a generated record draws from."""
+    """Every value the sample records hold, by field: the variety a generated record draws from.
+
+    Values are shared between the records that draw them: never modify one in place.
+    """
 
     def __init__(self, records: Iterable[Record]):
-        self.values: dict[str, list[str]] = {}
-        self.items: dict[str, list[str]] = {}
+        values: dict[str, dict[str, Any]] = {}
+        items: dict[str, dict[str, Any]] = {}
         for record in records:
             for key, value in record.items():
                 if value in (None, "", [], {}):
                     continue
-                self.values.setdefault(key, []).append(json.dumps(value, ensure_ascii=False, sort_keys=True))
-                if isinstance(value, list):
-                    self.items.setdefault(key, []).extend(json.dumps(v, ensure_ascii=False, sort_keys=True)
-                                                          for v in value)
-        self.values = {k: sorted(set(v)) for k, v in self.values.items()}
-        self.items = {k: sorted(set(v)) for k, v in self.items.items()}
+                values.setdefault(key, {})[json.dumps(value, sort_keys=True)] = value
+                for item in value if isinstance(value, list) else ():
+                    items.setdefault(key, {})[json.dumps(item, sort_keys=True)] = item
+        self.values = {k: [v[s] for s in sorted(v)] for k, v in values.items()}
+        self.items = {k: [v[s] for s in sorted(v)] for k, v in items.items()}
 
     def one(self, key: str, rng: random.Random, default: Any = None) -> Any:
         pool = self.values.get(key)
-        return json.loads(rng.choice(pool)) if pool else default
+        return rng.choice(pool) if pool else default
 
     def some(self, key: str, rng: random.Random, most: int = 3, extra: Sequence[Any] = ()) -> list[Any]:
         """1 to `most` distinct items of a list field (plus optional extra candidates)."""
-        pool = [json.loads(v) for v in self.items.get(key, [])] + list(extra)
+        pool = self.items.get(key, [])
+        if extra:
+            pool = pool + list(extra)
         return rng.sample(pool, min(len(pool), rng.randint(1, most))) if pool else []
+
+
+class Templates:
+    """The sample records of a stream, kept as JSON so that each draw is a fresh, independent copy."""
+
+    def __init__(self, records: list[Record]):
+        self.texts = [json.dumps(r, ensure_ascii=False) for r in records]
+
+    def draw(self, rng: random.Random) -> Record:
+        return json.loads(rng.choice(self.texts))
+
+
+class Spool:
+    """Encoded rows per stream, appended to files under a work folder, read back in order."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.counts: dict[str, int] = {}
+        self.handles: dict[str, io.BufferedWriter] = {}
+
+    def add(self, stream: str, row: bytes) -> None:
+        if stream not in self.handles:
+            self.handles[stream] = (self.folder / f"{stream}.rows").open("wb")
+            self.counts[stream] = 0
+        self.handles[stream].write(row + SEPARATOR)
+        self.counts[stream] += 1
+
+    def count(self, stream: str) -> int:
+        return self.counts.get(stream, 0)
+
+    def rows(self, stream: str, chunk: int = 1 << 24) -> Iterator[bytes]:
+        if stream not in self.handles:
+            return
+        self.handles[stream].flush()
+        with (self.folder / f"{stream}.rows").open("rb") as handle:
+            pending = b""
+            while block := handle.read(chunk):
+                *complete, pending = (pending + block).split(SEPARATOR)
+                yield from complete
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Generator:
@@ -102,16 +166,20 @@ class Generator:
     national: ClassVar[dict[str, int]]  # records per stream at scale 1
 
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
+        """The records of one part of the plan (at most the national volume)."""
         raise NotImplementedError
 
-    def files(self, records: dict[str, list[Record]], ctx: Context) -> list[tuple[RawFile, int]]:
+    def encode(self, stream: str, record: Record) -> bytes:
+        """One record as it sits in a payload (compact JSON by default)."""
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def files(self, spool: Spool, ctx: Context) -> list[tuple[RawFile, int]]:
         """The payload files and the number of records each holds (as the source's parser counts them)."""
         raise NotImplementedError
 
-    def read(self, files: list[RawFile]) -> dict[str, list[Record]]:
-        """Records back from an archive's files (for the next-day archive)."""
-        return {stream: [r for f in files if f.stream == stream for r in self.source.parse(f)]
-                for stream in self.source.streams}
+    def read(self, file: RawFile) -> list[Record]:
+        """Records back from an archived file (for the next-day archive)."""
+        return list(self.source.parse(file))
 
     def record_id(self, stream: str, record: Record) -> str:
         raise NotImplementedError
@@ -120,46 +188,49 @@ class Generator:
         """The record as its producer updated it (a field or two changed, date of update moved)."""
         raise NotImplementedError
 
-    def add(self, stream: str, records: dict[str, list[Record]], ctx: Context) -> list[Record]:
-        """New records of a stream appearing in the next-day archive."""
+    def add(self, stream: str, seen: dict[str, list[Record]], ctx: Context) -> Record:
+        """A new record of a stream in the next-day archive (`seen`: records already read, per stream)."""
         raise NotImplementedError
 
-    def dependants(self, stream: str, removed: set[str], records: dict[str, list[Record]]) -> dict[str, set[str]]:
-        """Ids of other streams to remove with removed records (services of a removed structure)."""
-        return {}
+    def orphan(self, stream: str, record: Record, removed: set[str]) -> bool:
+        """Whether a record goes with a removed record of another stream (a service of a removed structure)."""
+        return False
 
     def entities(self, records: dict[str, list[Record]]) -> dict[str, int]:
         """Raw records of each published entity (what `int__accounting` counts as raw)."""
         return {entity: len(records.get(entity, [])) for entity in ("structures", "services")}
 
 
-def apply_changes(generator: Generator, records: dict[str, list[Record]], share: float, ctx: Context) -> dict[str, int]:
-    """Change `share` of each stream's records in place: a quarter removed, a quarter added, half modified."""
-    rng = ctx.rng
-    done = {"removed": 0, "added": 0, "modified": 0}
-    for stream in generator.source.streams:
-        rows = records.get(stream, [])
-        if not rows:
-            continue
-        changed = max(round(len(rows) * share), 3)
-        removing, adding = changed // 4 or 1, changed // 4 or 1
-        ids = sorted({generator.record_id(stream, r) for r in rows})
-        removed = set(rng.sample(ids, min(removing, len(ids) - 1)))
-        kept = [r for r in rows if generator.record_id(stream, r) not in removed]
-        done["removed"] += len(rows) - len(kept)
-        for other, gone in generator.dependants(stream, removed, records).items():
-            before = len(records[other])
-            records[other] = [r for r in records[other] if generator.record_id(other, r) not in gone]
-            done["removed"] += before - len(records[other])
-        for i in rng.sample(range(len(kept)), min(changed - removing - adding, len(kept))):
-            kept[i] = generator.modify(stream, kept[i], ctx)
-            done["modified"] += 1
-        records[stream] = kept
-        for _ in range(adding):
-            new = generator.add(stream, records, ctx)
-            records[stream].extend(new)
-            done["added"] += len(new)
-    return done
+@dataclass
+class Changes:
+    """Next-day bookkeeping of one source: ids removed so far, some records seen, what was done."""
+
+    removed: set[str] = field(default_factory=set)
+    seen: dict[str, list[Record]] = field(default_factory=dict)
+    done: dict[str, int] = field(default_factory=lambda: {"removed": 0, "added": 0, "modified": 0})
+
+
+def apply_changes(generator: Generator, stream: str, rows: list[Record], share: float, ctx: Context,
+                  changes: Changes) -> list[Record]:
+    """One file's records as the next day's: `share` of them changed (a quarter removed, a quarter added,
+    half modified), and those that went with a removed record of another stream removed too."""
+    rng, done = ctx.rng, changes.done
+    kept = [r for r in rows if not generator.orphan(stream, r, changes.removed)]
+    done["removed"] += len(rows) - len(kept)
+    changed = round(len(kept) * share + rng.random() - 0.5)
+    removing = adding = changed // 4
+    for i in sorted(rng.sample(range(len(kept)), min(removing, len(kept))), reverse=True):
+        changes.removed.add(generator.record_id(stream, kept.pop(i)))
+        done["removed"] += 1
+    for i in rng.sample(range(len(kept)), min(changed - 2 * removing, len(kept))):
+        kept[i] = generator.modify(stream, kept[i], ctx)
+        done["modified"] += 1
+    seen = changes.seen.setdefault(stream, [])
+    seen.extend(kept[:max(0, 1000 - len(seen))])
+    for _ in range(adding):
+        kept.append(generator.add(stream, changes.seen, ctx))
+        done["added"] += 1
+    return kept
 
 
 def sample_records(source: Source, stream: str) -> list[Record]:
@@ -192,27 +263,36 @@ def copy(record: Record) -> Record:
     return json.loads(json.dumps(record))
 
 
-def json_file(name: str, stream: str, payload: Any, url: str | None) -> RawFile:
-    return RawFile(name=name, stream=stream, content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                   url=url, status=200, fetched_at=now_iso())
+def raw_file(name: str, stream: str, content: bytes, url: str | None, media_type: str = "application/json") -> RawFile:
+    return RawFile(name=name, stream=stream, content=content, url=url, status=200, fetched_at=now_iso(),
+                   media_type=media_type)
 
 
-def drf_pages(stream: str, records: list[Record], first_url: str, page_size: int) -> list[tuple[RawFile, int]]:
+def json_array(name: str, stream: str, rows: Iterable[bytes], url: str | None) -> RawFile:
+    return raw_file(name, stream, b"[" + b",".join(rows) + b"]", url)
+
+
+def pages(rows: Iterator[bytes], total: int, size: int) -> Iterator[list[bytes]]:
+    """Rows in pages of `size` (one empty page when there is none)."""
+    for start in range(0, max(total, 1), size):
+        yield [row for _, row in zip(range(min(size, total - start)), rows)]
+
+
+def drf_pages(stream: str, spool: Spool, first_url: str, size: int) -> list[tuple[RawFile, int]]:
     """A DRF-paginated answer (`count`, `next`, `previous`, `results`), one file per page as the connector names it."""
-    pages = [records[i:i + page_size] for i in range(0, len(records), page_size)] or [[]]
+    total = spool.count(stream)
+    last = max(1, -(-total // size))
     url = lambda n: first_url if n == 1 else f"{first_url}&page={n}"  # noqa: E731
     files = []
-    for number, page in enumerate(pages, start=1):
-        payload = {"count": len(records), "next": url(number + 1) if number < len(pages) else None,
-                   "previous": url(number - 1) if number > 1 else None, "results": page}
-        files.append((json_file(f"{stream}-{number:04d}.json", stream, payload, url(number)), len(page)))
+    for number, page in enumerate(pages(spool.rows(stream), total, size), start=1):
+        head = {"count": total, "next": url(number + 1) if number < last else None,
+                "previous": url(number - 1) if number > 1 else None}
+        content = json.dumps(head)[:-1].encode() + b', "results": [' + b",".join(page) + b"]}"
+        files.append((raw_file(f"{stream}-{number:04d}.json", stream, content, url(number)), len(page)))
     return files
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: str = ",",
-             quoting: int = csv.QUOTE_MINIMAL) -> str:
+def csv_line(cells: Sequence[Any], delimiter: str = ",") -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerow(cells)
+    return out.getvalue().encode("utf-8")

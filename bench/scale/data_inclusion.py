@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
-
-from pipeline.http import now_iso
 from pipeline.paths import SCHEMA_DIR
-from pipeline.sources.base import RawFile
 from pipeline.sources.data_inclusion.source import SOURCE
 
 from bench.scale import base, kinds, world
@@ -83,20 +79,24 @@ class DataInclusion(base.Generator):
             place = kinds.draw(f"di-{n}", PRODUCERS[producer], rng)
             structures.append(self.structure(producer, place, ctx))
         services = [self.service(rng.choice(structures), ctx) for _ in range(ctx.plan.count(self.national["services"]))]
-        return {"structures": structures, "services": services, "workbooks": []}
+        return {"structures": structures, "services": services}
 
-    def files(self, records, ctx):
-        structures = base.json_file("structures.json", "structures", records["structures"], None)
-        rows = [[_cell(r.get(k)) for k in self.service_fields] for r in records["services"]]
-        services = RawFile(name="services.csv", stream="services", content=base.csv_text(self.service_fields, rows).encode(),
-                           url=None, status=200, fetched_at=now_iso(), media_type="text/csv")
-        return [(structures, len(records["structures"])), (services, len(records["services"]))]
+    def encode(self, stream, record):
+        if stream == "structures":
+            return super().encode(stream, record)
+        return base.csv_line([_cell(record.get(k)) for k in self.service_fields])
 
-    def read(self, files):
-        records = super().read(files)
-        records["services"] = [{k: (json.loads(v) if k in LISTS and v else v) for k, v in r.items()}
-                               for r in records["services"]]
-        return records
+    def files(self, spool, ctx):
+        structures = base.json_array("structures.json", "structures", spool.rows("structures"), None)
+        header = base.csv_line(self.service_fields)
+        services = base.raw_file("services.csv", "services", header + b"".join(spool.rows("services")), None, "text/csv")
+        return [(structures, spool.count("structures")), (services, spool.count("services"))]
+
+    def read(self, file):
+        records = super().read(file)
+        if file.stream != "services":
+            return records
+        return [{k: (json.loads(v) if k in LISTS and v else v) for k, v in r.items()} for r in records]
 
     def record_id(self, stream, record):
         return record["id"]
@@ -104,19 +104,17 @@ class DataInclusion(base.Generator):
     def modify(self, stream, record, ctx):
         r = dict(record)
         r["description"] = ctx.rng.choice(base.texts())
-        r["date_maj"] = (ctx.plan.reference_date - timedelta(days=1)).isoformat()
+        r["date_maj"] = ctx.yesterday().isoformat()
         return r
 
-    def add(self, stream, records, ctx):
-        if stream == "services":
-            return [self.service(ctx.rng.choice(records["structures"]), ctx)]
+    def add(self, stream, seen, ctx):
+        if stream == "services" and seen.get("structures"):
+            return self.service(ctx.rng.choice(seen["structures"]), ctx)
         producer = ctx.rng.choice(sorted(PRODUCERS))
-        return [self.structure(producer, kinds.draw("di-new", PRODUCERS[producer], ctx.rng), ctx)]
+        return self.structure(producer, kinds.draw("di-new", PRODUCERS[producer], ctx.rng), ctx)
 
-    def dependants(self, stream, removed, records):
-        if stream != "structures":
-            return {}
-        return {"services": {s["id"] for s in records["services"] if s["structure_id"] in removed}}
+    def orphan(self, stream, record, removed):
+        return stream == "services" and record["structure_id"] in removed
 
 
 def _cell(value: object) -> object:

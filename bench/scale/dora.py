@@ -24,9 +24,10 @@ class Dora(base.Generator):
     national = {"structures": 26_000, "services": 45_000}
 
     def __init__(self) -> None:
-        self.structures = base.sample_records(SOURCE, "structures")
-        self.services = base.sample_records(SOURCE, "services")
-        self.pool = base.Pools(self.structures + self.services)
+        structures = base.sample_records(SOURCE, "structures")
+        services = base.sample_records(SOURCE, "services")
+        self.structures, self.services = base.Templates(structures), base.Templates(services)
+        self.pool = base.Pools(structures + services)
         self.subcategories = _vocab_objects("thematiques")
         self.kinds = _vocab_objects("types")
         self.modes = _vocab_objects("modes_orientation")
@@ -35,7 +36,7 @@ class Dora(base.Generator):
 
     def structure(self, place: world.Place, ctx: Context) -> Record:
         rng, noise = ctx.rng, ctx.noise
-        r = base.copy(rng.choice(self.structures))
+        r = self.structures.draw(rng)
         created = ctx.updated(4)
         code = kinds.KINDS[place.kind].typologie
         r.update(
@@ -61,7 +62,7 @@ class Dora(base.Generator):
 
     def service(self, structure: Record, ctx: Context) -> Record:
         rng, noise = ctx.rng, ctx.noise
-        r = base.copy(rng.choice(self.services))
+        r = self.services.draw(rng)
         subcategories = self.pool.some("subcategories", rng, 3, extra=self.subcategories)
         categories = {s["value"].split("--")[0] for s in subcategories}
         created = ctx.updated(3)
@@ -71,8 +72,9 @@ class Dora(base.Generator):
         roll = rng.random()
         suspension = (ctx.plan.reference_date - timedelta(days=rng.randrange(1, 400)) if roll < 0.03
                       else ctx.plan.reference_date + timedelta(days=rng.randrange(1, 400)) if roll < 0.13 else None)
+        name = self._name(subcategories, rng)
         r.update(
-            id=ctx.uuid(), name=self._name(subcategories, rng),
+            id=ctx.uuid(), name=name,
             structure=re.sub(r"/structures/[^/]+/$", f"/structures/{structure['id']}/", r["structure"]),
             kinds=self.pool.some("kinds", rng, 3, extra=self.kinds),
             categories=[{"label": c, "value": c} for c in sorted(categories)], subcategories=subcategories,
@@ -88,7 +90,7 @@ class Dora(base.Generator):
             creationDate=created.isoformat(), publicationDate=created.isoformat(),
             modificationDate=max(created, ctx.updated(1)).isoformat(),
             shortDesc=self.pool.one("shortDesc", rng, ""), recurrence=self.pool.one("recurrence", rng, ""),
-            linkOnSource=_link(r["linkOnSource"], r["name"], rng),
+            linkOnSource=_link(r["linkOnSource"], name, rng),
         )
         for key in ("address1", "address2", "city", "cityCode", "postalCode", "latitude", "longitude"):
             r[key] = structure[key] if rng.random() < 0.9 else r[key]
@@ -119,11 +121,11 @@ class Dora(base.Generator):
                     for _ in range(ctx.plan.count(self.national["services"]))]
         return {"structures": structures, "services": services}
 
-    def files(self, records, ctx):
+    def files(self, spool, ctx):
         url = SOURCE.settings["url"].rstrip("/")
         size = int(SOURCE.settings["page_size"])
         return [f for stream in SOURCE.streams
-                for f in base.drf_pages(stream, records[stream], f"{url}/{stream}/?page_size={size}&o=creation_date", size)]
+                for f in base.drf_pages(stream, spool, f"{url}/{stream}/?page_size={size}&o=creation_date", size)]
 
     def record_id(self, stream, record):
         return record["id"]
@@ -141,26 +143,23 @@ class Dora(base.Generator):
             else:
                 r["address1"] = f"{rng.randrange(1, 120)} {re.sub(r'^[0-9 ]+(bis )?', '', r['address1'] or 'Rue de la Gare')}"
         elif change == 0:
-            r["suspensionDate"] = (ctx.plan.reference_date - timedelta(days=1)).isoformat()
+            r["suspensionDate"] = ctx.yesterday().isoformat()
         elif change == 1:
             r["fullDesc"] = self.pool.one("fullDesc", rng, "")
         elif change == 2:
             r["kinds"] = self.pool.some("kinds", rng, 3, extra=self.kinds)
         else:
             r["name"] = r["name"] + rng.choice((" (nouveau)", " - permanence", " 2026"))
-        r["modificationDate"] = (ctx.plan.reference_date - timedelta(days=1)).isoformat()
+        r["modificationDate"] = ctx.yesterday().isoformat()
         return r
 
-    def add(self, stream, records, ctx):
-        if stream == "structures":
-            return [self.structure(kinds.draw(f"dora-new-{ctx.uuid()}", kinds.pick(MIX, ctx.rng), ctx.rng), ctx)]
-        return [self.service(ctx.rng.choice(records["structures"]), ctx)]
+    def add(self, stream, seen, ctx):
+        if stream == "structures" or not seen.get("structures"):
+            return self.structure(kinds.draw("dora-new", kinds.pick(MIX, ctx.rng), ctx.rng), ctx)
+        return self.service(ctx.rng.choice(seen["structures"]), ctx)
 
-    def dependants(self, stream, removed, records):
-        if stream != "structures":
-            return {}
-        return {"services": {s["id"] for s in records["services"]
-                             if s.get("structure", "").rstrip("/").rsplit("/", 1)[-1] in removed}}
+    def orphan(self, stream, record, removed):
+        return stream == "services" and record.get("structure", "").rstrip("/").rsplit("/", 1)[-1] in removed
 
 
 def _city_code(place: world.Place, ctx: Context) -> str:

@@ -27,14 +27,13 @@ class Emplois(base.Generator):
     overlap = 0.10  # share of places DORA also lists
 
     def __init__(self) -> None:
-        self.templates = {s: base.sample_records(SOURCE, s) for s in SOURCE.streams}
-        self.pool = base.Pools(self.templates["siae"] + self.templates["orga"])
-        self.numbers = 0
+        samples = {s: base.sample_records(SOURCE, s) for s in SOURCE.streams}
+        self.templates = {s: base.Templates(records) for s, records in samples.items()}
+        self.pool = base.Pools(samples["siae"] + samples["orga"])
 
     def structure(self, stream: str, place: world.Place, ctx: Context) -> Record:
         rng, noise = ctx.rng, ctx.noise
-        r = base.copy(rng.choice(self.templates[stream]))
-        self.numbers += 1
+        r = self.templates[stream].draw(rng)
         detail = self.pool.one("presentation_detail", rng, "") if rng.random() < 0.5 else ""
         if detail and rng.random() < 0.2:
             detail = noise.html(detail)
@@ -50,7 +49,7 @@ class Emplois(base.Generator):
             courriel=place.courriel if rng.random() < 0.6 else "", site_web=place.site_web if rng.random() < 0.5 else "",
             typologie=rng.choice(STREAMS[stream].get(place.kind, ("OTHER",))),
             date_maj=stamp.isoformat(timespec="microseconds"),
-            lien_source=f"https://emplois.inclusion.beta.gouv.fr/{PATHS[stream]}/{self.numbers}/card",
+            lien_source=f"https://emplois.inclusion.beta.gouv.fr/{PATHS[stream]}/{rng.randrange(1, 10**5)}/card",
             presentation_detail=detail,
             presentation_resume=(detail[:250] + "…") if len(detail) > 250 else detail,
         )
@@ -78,11 +77,11 @@ class Emplois(base.Generator):
             out[stream] = records
         return out
 
-    def files(self, records, ctx):
+    def files(self, spool, ctx):
         url = SOURCE.settings["url"]
         size = int(SOURCE.settings["page_size"])
         return [f for stream in SOURCE.streams
-                for f in base.drf_pages(stream, records[stream], f"{url}?type={stream}&page_size={size}", size)]
+                for f in base.drf_pages(stream, spool, f"{url}?type={stream}&page_size={size}", size)]
 
     def record_id(self, stream, record):
         return record["id"]
@@ -99,13 +98,13 @@ class Emplois(base.Generator):
             r["presentation_detail"] = self.pool.one("presentation_detail", rng, "")
         else:
             r["site_web"] = f"https://www.{world.slug(r['nom'])[:30]}.fr"
-        r["date_maj"] = datetime.combine(ctx.plan.reference_date - timedelta(days=1), time(18, 0),
+        r["date_maj"] = datetime.combine(ctx.yesterday(), time(18, 0),
                                          timezone(timedelta(hours=1))).isoformat(timespec="microseconds")
         return r
 
-    def add(self, stream, records, ctx):
+    def add(self, stream, seen, ctx):
         kind = kinds.pick(MIX[stream], ctx.rng)
-        return [self.structure(stream, kinds.draw(f"{stream}-new", kind, ctx.rng), ctx)]
+        return self.structure(stream, kinds.draw(f"{stream}-new", kind, ctx.rng), ctx)
 
 
 def _invalidate(r: Record, ctx: Context) -> None:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import timedelta
-
-from pipeline.http import now_iso
-from pipeline.sources.base import RawFile
 from pipeline.sources.finess.source import GEOLOCALISATION, SOURCE, STRUCTUREET
 
 from bench.scale import base, kinds, world
@@ -42,6 +38,7 @@ class Finess(base.Generator):
     def __init__(self) -> None:
         self.labels = _categories()
         self.out_of_scope = sorted(c for c in self.labels if c not in {k[0] for k in KEPT})
+        self.numbers: set[str] = set()
 
     def etablissement(self, place: world.Place, category: str, ctx: Context) -> Record:
         rng, c = ctx.rng, place.commune
@@ -50,8 +47,12 @@ class Finess(base.Generator):
         code = STREET_CODES.get(first.capitalize(), "")
         name = world.strip_accents(place.nom).upper()
         opened = ctx.updated(30)
+        number = f"{departement}{rng.randrange(10**7):07d}"
+        while number in self.numbers:  # FINESS numbers are unique
+            number = f"{departement}{rng.randrange(10**7):07d}"
+        self.numbers.add(number)
         record = {
-            "nofinesset": f"{departement}{rng.randrange(10**7):07d}", "nofinessej": f"{departement}{rng.randrange(10**7):07d}",
+            "nofinesset": number, "nofinessej": f"{departement}{rng.randrange(10**7):07d}",
             "rs": name[:38], "rslongue": name, "complrs": "", "compldistrib": world.strip_accents(place.complement).upper(),
             "numvoie": place.numero.split(" ")[0], "typvoie": code,
             "voie": world.strip_accents(rest if code else place.voie).upper(), "compvoie": "B" if "bis" in place.numero else "",
@@ -82,23 +83,22 @@ class Finess(base.Generator):
                 roll -= share
             place = kinds.draw(f"finess-{n}", kind, rng, siret_share=0.7)
             records.append(self.etablissement(place, category or rng.choice(self.out_of_scope), ctx))
-        seen: set[str] = set()
-        for r in records:
-            while r["nofinesset"] in seen:
-                r["nofinesset"] = r["nofinesset"][:2] + f"{rng.randrange(10**7):07d}"
-            seen.add(r["nofinesset"])
         return {"etablissements": records}
 
-    def files(self, records, ctx):
-        rows = records["etablissements"]
-        lines = [["finess", "etalab", "111", ctx.plan.reference_date.isoformat()]]
-        lines += [["structureet", *(r[k] for k in STRUCTUREET), ""] for r in rows]
-        lines += [["geolocalisation", r["nofinesset"], *(str(r[k]) for k in GEOLOCALISATION[1:4]), r["datemaj"], ""]
-                  for r in rows if "coordxet" in r]
-        text = base.csv_text(lines[0], lines[1:], delimiter=";")
+    def encode(self, stream, record):
+        """The `structureet` line, and the `geolocalisation` line after a tab (the file puts them in two sections)."""
+        line = base.csv_line(["structureet", *(record[k] for k in STRUCTUREET), ""], ";")
+        if "coordxet" in record:
+            line += b"\t" + base.csv_line(["geolocalisation", record["nofinesset"],
+                                           *(str(record[k]) for k in GEOLOCALISATION[1:4]), record["datemaj"], ""], ";")
+        return line
+
+    def files(self, spool, ctx):
+        first = base.csv_line(["finess", "etalab", "111", ctx.plan.reference_date.isoformat()], ";")
+        rows = [row.split(b"\t", 1) for row in spool.rows("etablissements")]
+        content = first + b"".join(r[0] for r in rows) + b"".join(r[1] for r in rows if len(r) > 1)
         name = f"etalab-cs1100507-stock-{ctx.plan.reference_date:%Y%m%d}.csv"
-        return [(RawFile(name=name, stream="etablissements", content=text.encode("utf-8"), url=SOURCE.settings["url"],
-                         status=200, fetched_at=now_iso(), media_type="text/csv"), len(rows))]
+        return [(base.raw_file(name, "etablissements", content, SOURCE.settings["url"], "text/csv"), len(rows))]
 
     def record_id(self, stream, record):
         return record["nofinesset"]
@@ -110,9 +110,14 @@ class Finess(base.Generator):
     def modify(self, stream, record, ctx):
         r = dict(record)
         r["telephone"] = world.phone(world.draw_commune(ctx.rng), ctx.rng, mobile_share=0)
-        r["datemaj"] = (ctx.plan.reference_date - timedelta(days=1)).isoformat()
+        r["datemaj"] = ctx.yesterday().isoformat()
         return r
 
-    def add(self, stream, records, ctx):
+    def read(self, file):
+        records = super().read(file)
+        self.numbers.update(r["nofinesset"] for r in records)
+        return records
+
+    def add(self, stream, seen, ctx):
         code, kind, _ = ctx.rng.choice(KEPT[:2])
-        return [self.etablissement(kinds.draw("finess-new", kind, ctx.rng), code, ctx)]
+        return self.etablissement(kinds.draw("finess-new", kind, ctx.rng), code, ctx)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pipeline.http import now_iso
-from pipeline.sources.base import RawFile
 from pipeline.sources.france_services.source import SOURCE
 
 from bench.scale import base, kinds, world
@@ -29,13 +27,15 @@ class FranceServices(base.Generator):
     national = {"espaces": 2_700}
 
     def __init__(self) -> None:
-        self.templates = base.sample_records(SOURCE, "espaces")
-        self.header = list(self.templates[0])
-        self.pool = base.Pools(self.templates)
+        samples = base.sample_records(SOURCE, "espaces")
+        self.templates = base.Templates(samples)
+        self.header = list(samples[0])
+        self.pool = base.Pools(samples)
+        self.last_number = 0
 
     def espace(self, number: int, place: world.Place, ctx: Context) -> Record:
         rng, noise = ctx.rng, ctx.noise
-        r = base.copy(rng.choice(self.templates))
+        r = self.templates.draw(rng)
         c = place.commune
         adresse = place.adresse + (f"\n{place.complement}" if place.complement and rng.random() < 0.5 else "")
         week = rng.choice(HOURS[:6])
@@ -66,18 +66,25 @@ class FranceServices(base.Generator):
         places = [kinds.draw(f"fs-{n}", "france-services", ctx.rng, siret_share=0)
                   for n in range(ctx.plan.count(self.national["espaces"]))]
         ctx.places["france-services"] = places
-        return {"espaces": [self.espace(n, p, ctx) for n, p in enumerate(places, start=1)]}
+        return {"espaces": [self.espace(self._number(), p, ctx) for p in places]}
 
-    def files(self, records, ctx):
-        lines = [",".join(f'"{h}"' for h in self.header)]
-        lines += [",".join(_cell(r.get(h)) for h in self.header) for r in records["espaces"]]
-        content = ("\n".join(lines) + "\n").encode("utf-8")
+    def _number(self) -> int:
+        self.last_number += 1
+        return self.last_number
+
+    def encode(self, stream, record):
+        return (",".join(_cell(record.get(h)) for h in self.header) + "\n").encode("utf-8")
+
+    def files(self, spool, ctx):
+        header = (",".join(f'"{h}"' for h in self.header) + "\n").encode("utf-8")
         name = f"liste-fs-{ctx.plan.reference_date:%Y%m%d}.csv"
-        return [(RawFile(name=name, stream="espaces", content=content, url=None, status=200, fetched_at=now_iso(),
-                         media_type="text/csv"), len(records["espaces"]))]
+        return [(base.raw_file(name, "espaces", header + b"".join(spool.rows("espaces")), None, "text/csv"),
+                 spool.count("espaces"))]
 
-    def read(self, files):
-        return {"espaces": [_typed(r) for f in files for r in SOURCE.parse(f)]}
+    def read(self, file):
+        records = [_typed(r) for r in SOURCE.parse(file)]
+        self.last_number = max([self.last_number, *(int(r["id_fs"]) for r in records if r["id_fs"].isdigit())])
+        return records
 
     def record_id(self, stream, record):
         return record["id_fs"]
@@ -93,9 +100,8 @@ class FranceServices(base.Generator):
             r["telephone"] = world.spaced_phone(world.phone(world.draw_commune(ctx.rng), ctx.rng))
         return r
 
-    def add(self, stream, records, ctx):
-        number = max(int(r["id_fs"]) for r in records["espaces"]) + 1
-        return [self.espace(number, kinds.draw("fs-new", "france-services", ctx.rng, siret_share=0), ctx)]
+    def add(self, stream, seen, ctx):
+        return self.espace(self._number(), kinds.draw("fs-new", "france-services", ctx.rng, siret_share=0), ctx)
 
 
 def _typed(record: Record) -> Record:

@@ -32,11 +32,12 @@ class FranceTravail(base.Generator):
     national = {"agences": 900}
 
     def __init__(self) -> None:
-        self.templates = base.sample_records(SOURCE, "agences")
+        self.templates = base.Templates(base.sample_records(SOURCE, "agences"))
+        self.codes: set[str] = set()
 
     def agence(self, place: world.Place, ctx: Context) -> Record:
         rng = ctx.rng
-        r = base.copy(rng.choice(self.templates))
+        r = self.templates.draw(rng)
         c = place.commune
         safir = f"{c.departement[:2]}{rng.randrange(1000):03d}"
         label = world.strip_accents(c.nom).upper()
@@ -62,17 +63,23 @@ class FranceTravail(base.Generator):
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
         places = [kinds.draw(f"ft-{n}", "france-travail", ctx.rng) for n in range(ctx.plan.count(self.national["agences"]))]
         ctx.places["france-travail"] = places
-        agences = [self.agence(p, ctx) for p in places]
-        seen: set[str] = set()
-        for a in agences:  # agency codes are unique
-            while a["code"] in seen:
-                a["code"] = a["code"][:3] + f"{ctx.rng.randrange(10_000):04d}"
-            seen.add(a["code"])
-        return {"agences": agences}
+        return {"agences": [self._unique(self.agence(p, ctx), ctx) for p in places]}
 
-    def files(self, records, ctx):
-        return [(base.json_file("agences-0001.json", "agences", records["agences"], SOURCE.settings["url"]),
-                 len(records["agences"]))]
+    def _unique(self, agence: Record, ctx: Context) -> Record:
+        """Agency codes are unique: draw another number until it is."""
+        while agence["code"] in self.codes:
+            agence["code"] = agence["code"][:3] + f"{ctx.rng.randrange(10**5):05d}"
+        self.codes.add(agence["code"])
+        return agence
+
+    def files(self, spool, ctx):
+        return [(base.json_array("agences-0001.json", "agences", spool.rows("agences"), SOURCE.settings["url"]),
+                 spool.count("agences"))]
+
+    def read(self, file):
+        records = super().read(file)
+        self.codes.update(r["code"] for r in records)
+        return records
 
     def record_id(self, stream, record):
         return record["code"]
@@ -85,7 +92,5 @@ class FranceTravail(base.Generator):
         r["horaires"] = _hours(ctx.rng)
         return r
 
-    def add(self, stream, records, ctx):
-        agence = self.agence(kinds.draw("ft-new", "france-travail", ctx.rng), ctx)
-        agence["code"] = agence["code"][:3] + f"{ctx.rng.randrange(10_000, 100_000)}"
-        return [agence]
+    def add(self, stream, seen, ctx):
+        return self._unique(self.agence(kinds.draw("ft-new", "france-travail", ctx.rng), ctx), ctx)

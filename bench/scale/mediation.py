@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pipeline.sources.mediation_numerique.source import SOURCE
 
 from bench.scale import base, kinds, world
@@ -29,14 +27,15 @@ class Mediation(base.Generator):
     reshared_share = 0.06  # places the map re-shares from DORA or Soliguide (left out)
 
     def __init__(self) -> None:
-        self.templates = base.sample_records(SOURCE, "lieux")
-        self.pool = base.Pools(self.templates)
+        samples = base.sample_records(SOURCE, "lieux")
+        self.templates = base.Templates(samples)
+        self.pool = base.Pools(samples)
         self.vocab = {name: base.vocab_values(SOURCE, name)
                       for name in ("thematiques", "frais", "publics", "types", "reseaux_porteurs")}
 
     def lieu(self, place: world.Place, ctx: Context, origin: str) -> Record:
         rng, noise = ctx.rng, ctx.noise
-        r = base.copy(rng.choice(self.templates))
+        r = self.templates.draw(rng)
         c = place.commune
         if origin in ("dora", "soliguide"):
             local_id = f"{origin}-{ctx.uuid()}"
@@ -87,8 +86,8 @@ class Mediation(base.Generator):
             lieux.insert(rng.randrange(len(lieux)), base.copy(r))  # exported twice by two hubs
         return {"lieux": lieux}
 
-    def files(self, records, ctx):
-        return [(base.json_file("lieux.json", "lieux", records["lieux"], SOURCE.settings["url"]), len(records["lieux"]))]
+    def files(self, spool, ctx):
+        return [(base.json_array("lieux.json", "lieux", spool.rows("lieux"), SOURCE.settings["url"]), spool.count("lieux"))]
 
     def record_id(self, stream, record):
         return record["id"]
@@ -105,12 +104,12 @@ class Mediation(base.Generator):
             r["services"] = _joined(self.vocab["thematiques"], rng, 5)
         else:
             r["telephone"] = "+33" + world.phone(world.draw_commune(rng), rng)[1:]
-        r["date_maj"] = (ctx.plan.reference_date - timedelta(days=1)).isoformat()
+        r["date_maj"] = ctx.yesterday().isoformat()
         return r
 
-    def add(self, stream, records, ctx):
+    def add(self, stream, seen, ctx):
         place = kinds.draw("mednum-new", kinds.pick(MIX, ctx.rng), ctx.rng, siret_share=0.5)
-        return [self.lieu(place, ctx, ctx.rng.choice(ORIGINS))]
+        return self.lieu(place, ctx, ctx.rng.choice(ORIGINS))
 
 
 def _invalidate(r: Record, ctx: Context) -> None:

@@ -34,10 +34,10 @@ class Soliguide(base.Generator):
     overlap = 0.05
 
     def __init__(self) -> None:
-        self.places = base.sample_records(SOURCE, "lieux")
-        self.service_templates = [s for p in self.places for s in p.get("services_all") or []]
-        self.pool = base.Pools(self.places)
-        self.services_pool = base.Pools(self.service_templates)
+        places = base.sample_records(SOURCE, "lieux")
+        self.places = base.Templates(places)
+        self.service_templates = base.Templates([s for p in places for s in p.get("services_all") or []])
+        self.pool = base.Pools(places)
         self.covered, self.categories = _mapped_categories()
         self.texts = base.texts()
         self.next_id = 100_000
@@ -52,7 +52,7 @@ class Soliguide(base.Generator):
 
     def service(self, ctx: Context, lieu_hours: Record) -> Record:
         rng = ctx.rng
-        s = base.copy(rng.choice(self.service_templates))
+        s = self.service_templates.draw(rng)
         code = rng.choice(self.covered) if rng.random() < 0.85 else rng.choice(self.categories)
         oid = f"{rng.getrandbits(96):024x}"
         s.update(
@@ -68,7 +68,7 @@ class Soliguide(base.Generator):
 
     def lieu(self, place: world.Place, ctx: Context, services: int) -> Record:
         rng, noise = ctx.rng, ctx.noise
-        r = base.copy(rng.choice(self.places))
+        r = self.places.draw(rng)
         self.next_id += 1
         lieu_id = self.next_id
         c = place.commune
@@ -135,13 +135,13 @@ class Soliguide(base.Generator):
             lieux.insert(rng.randrange(len(lieux)), older)
         return {"lieux": lieux}
 
-    def files(self, records, ctx):
+    def files(self, spool, ctx):
         size = int(SOURCE.settings["page_size"])
         url = SOURCE.settings["url"].rstrip("/") + "/new-search"
-        lieux = records["lieux"]
-        pages = [lieux[i:i + size] for i in range(0, len(lieux), size)] or [[]]
-        return [(base.json_file(f"lieux-{n:04d}.json", "lieux", {"nbResults": len(lieux), "places": page}, url), len(page))
-                for n, page in enumerate(pages, start=1)]
+        total = spool.count("lieux")
+        return [(base.raw_file(f"lieux-{n:04d}.json", "lieux",
+                               b'{"nbResults": %d, "places": [' % total + b",".join(page) + b"]}", url), len(page))
+                for n, page in enumerate(base.pages(spool.rows("lieux"), total, size), start=1)]
 
     def record_id(self, stream, record):
         return str(record["lieu_id"])
@@ -159,14 +159,15 @@ class Soliguide(base.Generator):
             r["services_all"].pop(rng.randrange(len(r["services_all"])))
         else:
             r["services_all"].append(self.service(ctx, r["newhours"]))
-        stamp = f"{(ctx.plan.reference_date - timedelta(days=1)).isoformat()}T17:00:00.000Z"
+        stamp = f"{ctx.yesterday().isoformat()}T17:00:00.000Z"
         r["updatedAt"] = {"$date": stamp} if isinstance(r.get("updatedAt"), dict) else stamp
         return r
 
-    def add(self, stream, records, ctx):
-        self.next_id = max(self.next_id, max((int(r["lieu_id"]) for r in records["lieux"]), default=0))
+    def add(self, stream, seen, ctx):
+        # Places added on a day get ids of that day (20261129000001…), above any id the archive holds.
+        self.next_id = max(self.next_id, int(f"{ctx.plan.reference_date:%Y%m%d}000"))
         place = kinds.draw("soliguide-new", kinds.pick(MIX, ctx.rng), ctx.rng, siret_share=0)
-        return [self.lieu(place, ctx, services=_services_count(2.3, ctx.rng))]
+        return self.lieu(place, ctx, services=_services_count(2.3, ctx.rng))
 
 
 def _services_count(mean: float, rng) -> int:
