@@ -47,12 +47,13 @@ class Finess(base.Generator):
         code = STREET_CODES.get(first.capitalize(), "")
         name = world.strip_accents(place.nom).upper()
         opened = ctx.updated(30)
-        number = f"{departement}{rng.randrange(10**7):07d}"
+        prefix = "98" if c.departement == "976" else c.departement[:2]  # 97… overseas, 98… Mayotte
+        number = f"{prefix}{rng.randrange(10**7):07d}"
         while number in self.numbers:  # FINESS numbers are unique
-            number = f"{departement}{rng.randrange(10**7):07d}"
+            number = f"{prefix}{rng.randrange(10**7):07d}"
         self.numbers.add(number)
         record = {
-            "nofinesset": number, "nofinessej": f"{departement}{rng.randrange(10**7):07d}",
+            "nofinesset": number, "nofinessej": f"{prefix}{rng.randrange(10**7):07d}",
             "rs": name[:38], "rslongue": name, "complrs": "", "compldistrib": world.strip_accents(place.complement).upper(),
             "numvoie": place.numero.split(" ")[0], "typvoie": code,
             "voie": world.strip_accents(rest if code else place.voie).upper(), "compvoie": "B" if "bis" in place.numero else "",

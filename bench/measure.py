@@ -1,0 +1,96 @@
+"""Run a command and measure it from outside: wall time, peak memory of its process tree, machine load.
+
+Memory is the resident set size (RSS) summed over the process and all its
+descendants, sampled from `/proc` every `interval` seconds, and checked
+against `getrusage(RUSAGE_CHILDREN).ru_maxrss` (the largest single child):
+the peak is the larger of the two.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+@dataclass
+class Measured:
+    exit_code: int
+    seconds: float
+    peak_rss_bytes: int
+    load_before: float
+    load_after: float
+    load_max: float
+    output: str = ""
+    samples: int = field(default=0, repr=False)
+
+
+def load_average() -> float:
+    """One-minute load average of the machine."""
+    return float((PROC / "loadavg").read_text().split()[0])
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for stat in PROC.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
+        ppid = int(text.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(stat.parent.name))
+    return tree
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and its descendants (0 once it is gone)."""
+    tree, total, todo = _children(), 0, [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        current = todo.pop()
+        try:
+            total += int((PROC / str(current) / "statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+        todo.extend(tree.get(current, []))
+    return total
+
+
+def run(command: list[str], env: dict[str, str] | None = None, interval: float = 0.25,
+        log: Path | None = None) -> Measured:
+    """Run `command`, its output to `log` (or kept), sampling memory and load until it ends."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    load_before = load_average()
+    handle = log.open("w") if log else subprocess.PIPE
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True)
+    peak, load_max, samples = 0, load_before, 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak, load_max, samples
+        while not done.wait(interval):
+            peak = max(peak, tree_rss(process.pid))
+            load_max = max(load_max, load_average())
+            samples += 1
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if log:
+        handle.close()
+        output = log.read_text(errors="replace")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if after > before:  # ru_maxrss is in KiB on Linux, and only grows
+        peak = max(peak, after * 1024)
+    return Measured(process.returncode, seconds, peak, load_before, load_average(), load_max, output or "", samples)
