@@ -137,7 +137,7 @@ class Dora(base.Generator):
             if change == 0:
                 r["phone"] = world.phone(world.draw_commune(rng), rng)
             elif change == 1:
-                r["email"] = f"accueil@{world.slug(r['name'])[:24]}.fr"
+                r["email"] = f"accueil@{world.slug(r['name'], 24)}.fr"
             elif change == 2:
                 r["shortDesc"] = self.pool.one("shortDesc", rng, "")
             else:
@@ -170,7 +170,7 @@ def _city_code(place: world.Place, ctx: Context) -> str:
 
 
 def _link(template: str, name: str, rng) -> str:
-    return f"{template.rsplit('/', 1)[0]}/{world.slug(name)[:40]}-{rng.randrange(16**4):04x}"
+    return f"{template.rsplit('/', 1)[0]}/{world.slug(name, 40)}-{rng.randrange(16**4):04x}"
 
 
 def _invalidate(r: Record, ctx: Context) -> None:

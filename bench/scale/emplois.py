@@ -97,7 +97,7 @@ class Emplois(base.Generator):
         elif change == 1:
             r["presentation_detail"] = self.pool.one("presentation_detail", rng, "")
         else:
-            r["site_web"] = f"https://www.{world.slug(r['nom'])[:30]}.fr"
+            r["site_web"] = f"https://www.{world.slug(r['nom'], 30)}.fr"
         r["date_maj"] = datetime.combine(ctx.yesterday(), time(18, 0),
                                          timezone(timedelta(hours=1))).isoformat(timespec="microseconds")
         return r

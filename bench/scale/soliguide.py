@@ -95,7 +95,7 @@ class Soliguide(base.Generator):
         stamp = updated.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         hours = self.hours(rng)
         r.update(
-            lieu_id=lieu_id, name=place.nom, seo_url=f"{world.slug(place.nom)[:50]}-{lieu_id}",
+            lieu_id=lieu_id, name=place.nom, seo_url=f"{world.slug(place.nom, 50)}-{lieu_id}",
             description=noise.html(rng.choice(self.texts)) if rng.random() < 0.85 else "",
             entity={**(r.get("entity") or {}), "mail": place.courriel if rng.random() < 0.5 else "",
                     "phones": phones, "website": place.site_web},

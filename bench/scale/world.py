@@ -83,8 +83,9 @@ def strip_accents(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", strip_accents(text).lower()).strip("-")
+def slug(text: str, most: int | None = None) -> str:
+    """Lower-case ASCII words joined by hyphens, at most `most` characters (never ending with a hyphen)."""
+    return re.sub(r"[^a-z0-9]+", "-", strip_accents(text).lower())[:most].strip("-")
 
 
 @lru_cache(maxsize=1)
@@ -185,7 +186,7 @@ def make_place(key: str, kind: str, nom: str, commune: Commune, rng: random.Rand
     number, voie = street(rng)
     domain = domain_of(nom, commune)
     local = rng.choice(("contact", "accueil", "secretariat", "direction", "info"))
-    courriel = f"{local}@{domain}" if rng.random() < 0.85 else f"{slug(nom)[:20]}@{rng.choice(CONSUMER_DOMAINS)}"
+    courriel = f"{local}@{domain}" if rng.random() < 0.85 else f"{slug(nom, 20)}@{rng.choice(CONSUMER_DOMAINS)}"
     return Place(
         key=key, kind=kind, nom=nom, numero=number, voie=voie,
         complement=rng.choice(COMPLEMENTS) if rng.random() < 0.15 else "",
