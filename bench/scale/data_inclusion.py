@@ -74,9 +74,9 @@ class DataInclusion(base.Generator):
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
         rng = ctx.rng
         structures = []
-        for n in range(ctx.plan.count(self.national["structures"])):
+        for _ in range(ctx.plan.count(self.national["structures"])):
             producer = rng.choice(sorted(PRODUCERS))
-            place = kinds.draw(f"di-{n}", PRODUCERS[producer], rng)
+            place = kinds.draw(ctx, "data-inclusion", PRODUCERS[producer])
             structures.append(self.structure(producer, place, ctx))
         services = [self.service(rng.choice(structures), ctx) for _ in range(ctx.plan.count(self.national["services"]))]
         return {"structures": structures, "services": services}
@@ -111,7 +111,7 @@ class DataInclusion(base.Generator):
         if stream == "services" and seen.get("structures"):
             return self.service(ctx.rng.choice(seen["structures"]), ctx)
         producer = ctx.rng.choice(sorted(PRODUCERS))
-        return self.structure(producer, kinds.draw("di-new", PRODUCERS[producer], ctx.rng), ctx)
+        return self.structure(producer, kinds.draw(ctx, "data-inclusion", PRODUCERS[producer]), ctx)
 
     def orphan(self, stream, record, removed):
         return stream == "services" and record["structure_id"] in removed

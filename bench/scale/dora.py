@@ -112,8 +112,8 @@ class Dora(base.Generator):
     # Generator
 
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
-        places = [kinds.draw(f"dora-{n}", kinds.pick(MIX, ctx.rng), ctx.rng, siret_share=0.75)
-                  for n in range(ctx.plan.count(self.national["structures"]))]
+        places = [kinds.draw(ctx, "dora", kinds.pick(MIX, ctx.rng), siret_share=0.75)
+                  for _ in range(ctx.plan.count(self.national["structures"]))]
         ctx.places["dora"] = places
         structures = [self.structure(p, ctx) for p in places]
         n = len(structures)
@@ -155,7 +155,7 @@ class Dora(base.Generator):
 
     def add(self, stream, seen, ctx):
         if stream == "structures" or not seen.get("structures"):
-            return self.structure(kinds.draw("dora-new", kinds.pick(MIX, ctx.rng), ctx.rng), ctx)
+            return self.structure(kinds.draw(ctx, "dora", kinds.pick(MIX, ctx.rng)), ctx)
         return self.service(ctx.rng.choice(seen["structures"]), ctx)
 
     def orphan(self, stream, record, removed):

@@ -63,10 +63,10 @@ class Emplois(base.Generator):
         out: dict[str, list[Record]] = {}
         for stream in SOURCE.streams:
             records = []
-            for n in range(ctx.plan.count(self.national[stream])):
+            for _ in range(ctx.plan.count(self.national[stream])):
                 kind = kinds.pick(MIX[stream], ctx.rng)
                 shared = ctx.shared("dora") if ctx.rng.random() < self.overlap else None
-                place = shared if shared and shared.kind in STREAMS[stream] else kinds.draw(f"{stream}-{n}", kind, ctx.rng)
+                place = shared if shared and shared.kind in STREAMS[stream] else kinds.draw(ctx, "emplois-de-linclusion", kind)
                 records.append(self.structure(stream, place, ctx))
             # Offset pagination sometimes returns a record twice: an older copy.
             for r in ctx.rng.sample(records, len(records) // 300):
@@ -104,7 +104,7 @@ class Emplois(base.Generator):
 
     def add(self, stream, seen, ctx):
         kind = kinds.pick(MIX[stream], ctx.rng)
-        return self.structure(stream, kinds.draw(f"{stream}-new", kind, ctx.rng), ctx)
+        return self.structure(stream, kinds.draw(ctx, "emplois-de-linclusion", kind), ctx)
 
 
 def _invalidate(r: Record, ctx: Context) -> None:

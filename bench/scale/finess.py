@@ -75,14 +75,14 @@ class Finess(base.Generator):
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
         rng = ctx.rng
         records = []
-        for n in range(ctx.plan.count(self.national["etablissements"])):
+        for _ in range(ctx.plan.count(self.national["etablissements"])):
             roll, category, kind = rng.random(), None, "sante"
             for code, place_kind, share in KEPT:
                 if roll < share:
                     category, kind = code, place_kind
                     break
                 roll -= share
-            place = kinds.draw(f"finess-{n}", kind, rng, siret_share=0.7)
+            place = kinds.draw(ctx, "finess", kind, siret_share=0.7)
             records.append(self.etablissement(place, category or rng.choice(self.out_of_scope), ctx))
         return {"etablissements": records}
 
@@ -121,4 +121,4 @@ class Finess(base.Generator):
 
     def add(self, stream, seen, ctx):
         code, kind, _ = ctx.rng.choice(KEPT[:2])
-        return self.etablissement(kinds.draw("finess-new", kind, ctx.rng), code, ctx)
+        return self.etablissement(kinds.draw(ctx, "finess", kind), code, ctx)

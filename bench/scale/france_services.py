@@ -63,8 +63,8 @@ class FranceServices(base.Generator):
         return r
 
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
-        places = [kinds.draw(f"fs-{n}", "france-services", ctx.rng, siret_share=0)
-                  for n in range(ctx.plan.count(self.national["espaces"]))]
+        places = [kinds.draw(ctx, "france-services", "france-services", siret_share=0)
+                  for _ in range(ctx.plan.count(self.national["espaces"]))]
         ctx.places["france-services"] = places
         return {"espaces": [self.espace(self._number(), p, ctx) for p in places]}
 
@@ -101,7 +101,7 @@ class FranceServices(base.Generator):
         return r
 
     def add(self, stream, seen, ctx):
-        return self.espace(self._number(), kinds.draw("fs-new", "france-services", ctx.rng, siret_share=0), ctx)
+        return self.espace(self._number(), kinds.draw(ctx, "france-services", "france-services", siret_share=0), ctx)
 
 
 def _typed(record: Record) -> Record:

@@ -61,7 +61,7 @@ class FranceTravail(base.Generator):
         return r
 
     def generate(self, ctx: Context) -> dict[str, list[Record]]:
-        places = [kinds.draw(f"ft-{n}", "france-travail", ctx.rng) for n in range(ctx.plan.count(self.national["agences"]))]
+        places = [kinds.draw(ctx, "france-travail", "france-travail") for _ in range(ctx.plan.count(self.national["agences"]))]
         ctx.places["france-travail"] = places
         return {"agences": [self._unique(self.agence(p, ctx), ctx) for p in places]}
 
@@ -93,4 +93,4 @@ class FranceTravail(base.Generator):
         return r
 
     def add(self, stream, seen, ctx):
-        return self._unique(self.agence(kinds.draw("ft-new", "france-travail", ctx.rng), ctx), ctx)
+        return self._unique(self.agence(kinds.draw(ctx, "france-travail", "france-travail"), ctx), ctx)

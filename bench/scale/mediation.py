@@ -77,10 +77,10 @@ class Mediation(base.Generator):
             roll = rng.random()
             if roll < self.reshared_share:
                 origin = "dora" if roll < self.reshared_share * 0.7 else "soliguide"
-                place = ctx.shared("dora") or kinds.draw("mednum", "numerique", rng)
+                place = ctx.shared("dora") or kinds.draw(ctx, "mediation-numerique", "numerique")
             else:
                 origin = rng.choice(ORIGINS)
-                place = kinds.draw(f"mednum-{len(lieux)}", kinds.pick(MIX, rng), rng, siret_share=0.5)
+                place = kinds.draw(ctx, "mediation-numerique", kinds.pick(MIX, rng), siret_share=0.5)
             lieux.append(self.lieu(place, ctx, origin))
         for r in rng.sample(lieux, len(lieux) // 400):
             lieux.insert(rng.randrange(len(lieux)), base.copy(r))  # exported twice by two hubs
@@ -108,7 +108,7 @@ class Mediation(base.Generator):
         return r
 
     def add(self, stream, seen, ctx):
-        place = kinds.draw("mednum-new", kinds.pick(MIX, ctx.rng), ctx.rng, siret_share=0.5)
+        place = kinds.draw(ctx, "mediation-numerique", kinds.pick(MIX, ctx.rng), siret_share=0.5)
         return self.lieu(place, ctx, ctx.rng.choice(ORIGINS))
 
 

@@ -123,9 +123,9 @@ class Soliguide(base.Generator):
         n = ctx.plan.count(self.national["lieux"])
         per_place = ctx.plan.count(self.national["services"]) / n
         lieux = []
-        for i in range(n):
+        for _ in range(n):
             shared = ctx.shared("dora") if rng.random() < self.overlap else None
-            place = shared or kinds.draw(f"soliguide-{i}", kinds.pick(MIX, rng), rng, siret_share=0)
+            place = shared or kinds.draw(ctx, "soliguide", kinds.pick(MIX, rng), siret_share=0)
             lieux.append(self.lieu(place, ctx, services=_services_count(per_place, rng)))
         for r in rng.sample(lieux, len(lieux) // 300):
             older = base.copy(r)  # the same place twice, an older copy: kept once
@@ -166,7 +166,7 @@ class Soliguide(base.Generator):
     def add(self, stream, seen, ctx):
         # Places added on a day get ids of that day (20261129000001…), above any id the archive holds.
         self.next_id = max(self.next_id, int(f"{ctx.plan.reference_date:%Y%m%d}000"))
-        place = kinds.draw("soliguide-new", kinds.pick(MIX, ctx.rng), ctx.rng, siret_share=0)
+        place = kinds.draw(ctx, "soliguide", kinds.pick(MIX, ctx.rng), siret_share=0)
         return self.lieu(place, ctx, services=_services_count(2.3, ctx.rng))
 
 
