@@ -28,7 +28,7 @@ class Measured:
     load_after: float
     load_max: float
     output: str = ""
-    samples: int = field(default=0, repr=False)
+    samples: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (seconds, RSS bytes)
 
 
 def load_average() -> float:
@@ -71,15 +71,14 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
     handle = log.open("w") if log else subprocess.PIPE
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True)
-    peak, load_max, samples = 0, load_before, 0
+    load_max, samples = load_before, []
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, load_max, samples
+        nonlocal load_max
         while not done.wait(interval):
-            peak = max(peak, tree_rss(process.pid))
+            samples.append((round(time.perf_counter() - started, 2), tree_rss(process.pid)))
             load_max = max(load_max, load_average())
-            samples += 1
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -90,6 +89,7 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
     if log:
         handle.close()
         output = log.read_text(errors="replace")
+    peak = max((rss for _, rss in samples), default=0)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if after > before:  # ru_maxrss is in KiB on Linux, and only grows
         peak = max(peak, after * 1024)

@@ -154,4 +154,6 @@ def run(ctx: RunContext) -> dict[str, dict[str, object]]:
         }
         ctx.log(f"collect {source.name}: {collected.status}, "
                 + ", ".join(f"{len(rs)} {stream}" for stream, rs in collected.records.items()))
+        # Loaded into the raw tables: drop the parsed payloads, the largest memory of a run.
+        collected.records = {}
     return summary
