@@ -167,5 +167,32 @@ def match_command(left: Path, right: Path, out: Path, threshold: float | None) -
     console.print(f"{count} matched pairs written to {out}")
 
 
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--live", is_flag=True,
+              help="Also ask the national geocoder [env DATAINCLUSION_GEOCODER_URL]; answers cached in the warehouse.")
+@click.option("--warehouse", type=click.Path(path_type=Path),
+              help="Warehouse holding the geocoder cache, with --live [env DATAINCLUSION_WAREHOUSE].")
+def geocode(source: Path, target: Path, live: bool, warehouse: Path | None) -> None:
+    """Add code_insee, latitude, longitude, score and adresse_certifiee to a CSV of addresses.
+
+    SOURCE needs some of the columns adresse, code_postal, commune, code_insee (latitude and
+    longitude are checked when present). Offline by default: codes from the communes reference,
+    positions from the file or the commune's centre.
+    """
+    from pipeline.territory.csvfile import CsvInputError, geocode_csv
+
+    try:
+        settings = config.load(warehouse=warehouse)
+        counts = geocode_csv(source, target, live=live, warehouse=settings.warehouse,
+                             warn=lambda message: console.print(f"[yellow]warning[/yellow] {message}", highlight=False))
+    except (ConfigError, CsvInputError) as exc:
+        console.print(f"[red]error[/red] {exc}")
+        sys.exit(2)
+    console.print(f"wrote {target}: {counts['rows']} rows, {counts['resolved']} with a code INSEE, "
+                  f"{counts['certified']} certified addresses", highlight=False)
+
+
 if __name__ == "__main__":
     main()

@@ -18,6 +18,7 @@ from pipeline.quality import check
 from pipeline.rgpd import mask as rgpd
 from pipeline.sources import archive, collect, transform
 from pipeline.sources.base import SourceError
+from pipeline.territory import stage as territory_stage
 from pipeline.website import build as website
 
 Stage = Callable[[RunContext], Any]
@@ -25,6 +26,7 @@ Stage = Callable[[RunContext], Any]
 STAGES: list[tuple[str, Stage]] = [
     ("collect", collect.run),
     ("map", transform.run),
+    ("territory", territory_stage.run),
     ("siret", siret.run),
     ("duplicates", duplicates.run),
     ("check", check.run),

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from frictionless import Package
 
+from pipeline.publish.extensions import published_columns
 from tests.conftest import Workspace
 
 
@@ -22,7 +23,7 @@ def _warehouse_rows(ws: Workspace, table: str) -> list[dict]:
     import duckdb
 
     with duckdb.connect(str(ws.warehouse), read_only=True) as con:
-        cursor = con.execute(f"select * from pub__{table} order by id")
+        cursor = con.execute(f"select {', '.join(published_columns(table))} from pub__{table} order by id")
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
@@ -81,6 +82,8 @@ def test_csv_round_trip(published: Workspace):
                     assert cell == "", (column, cell)
                 elif isinstance(value, list):
                     assert json.loads(cell) == value
+                elif isinstance(value, bool):
+                    assert cell == str(value).lower(), (column, cell)
                 elif isinstance(value, float):
                     assert float(cell) == value
                 else:

@@ -14,6 +14,20 @@ from typing import Any
 
 from pipeline import schema
 
+ADRESSE_CERTIFIEE: dict[str, Any] = {
+    "name": "adresse_certifiee",
+    "title": "Adresse certifiée",
+    "type": "boolean",
+    "description": (
+        "Vrai quand l’adresse, le code INSEE et les coordonnées viennent du géocodeur national "
+        "(score supérieur à 0,75, résultat plus précis que la commune sauf pour une adresse vide ou "
+        "une mairie). Faux sinon : les coordonnées sont celles du producteur quand elles tombent dans "
+        "le département de la commune, sinon le centre de la commune (référentiel des communes)."
+    ),
+    "trueValues": ["true"],
+    "falseValues": ["false"],
+}
+
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
     "structures": [
         {
@@ -26,8 +40,9 @@ EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
                 "le sont. Vide pour une structure sans doublon connu. Les paires sont dans `doublons.csv`."
             ),
         },
+        ADRESSE_CERTIFIEE,
     ],
-    "services": [],
+    "services": [ADRESSE_CERTIFIEE],
 }
 
 

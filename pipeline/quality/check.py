@@ -14,9 +14,11 @@ import duckdb
 from pipeline import schema
 from pipeline.context import RunContext
 from pipeline.quality.errors import CODES
-from pipeline.warehouse import scalar
+from pipeline.warehouse import scalar, table_exists
 
 ERROR_COLUMNS = "source varchar, entity varchar, record_id varchar, field varchar, code varchar, value varchar"
+# Error rows found by earlier stages, with ERROR_COLUMNS (see pipeline/territory/stage.py).
+STAGE_ERRORS = ("int__territory_errors",)
 
 
 def _quote(name: str) -> str:
@@ -41,6 +43,9 @@ def build_errors(con: duckdb.DuckDBPyConnection) -> None:
     selects = required_checks("structures") + required_checks("services")
     con.execute(f"create or replace table int__errors ({ERROR_COLUMNS})")
     con.execute(f"insert into int__errors {' union all '.join(selects)}")
+    for table in STAGE_ERRORS:
+        if table_exists(con, table):
+            con.execute(f"insert into int__errors select * from {table}")
     # A service can only be published with its structure.
     con.execute(
         """
@@ -52,15 +57,20 @@ def build_errors(con: duckdb.DuckDBPyConnection) -> None:
                select id from int__structures where id is not null
                except
                select record_id from int__errors where entity = 'structures' and record_id is not null
+                   and code in ({blocking})
            )
-        """
+        """.format(blocking=_blocking_codes())
     )
+
+
+def _blocking_codes() -> str:
+    """The codes that keep a record out of the release (severity error, not warning), as SQL literals."""
+    return ", ".join(f"'{code}'" for code, (severity, _) in CODES.items() if severity == "error")
 
 
 def publish_valid(con: duckdb.DuckDBPyConnection) -> None:
     """`int__quarantine` (records with an error) and `pub__*` (every other record, by id)."""
-    blocking = [code for code, (severity, _) in CODES.items() if severity == "error"]
-    codes = ", ".join(f"'{c}'" for c in blocking)
+    codes = _blocking_codes()
     con.execute(
         "create or replace table int__quarantine as "
         f"select * from int__errors where code in ({codes}) order by entity, source, record_id, field, code"

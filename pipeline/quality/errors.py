@@ -8,6 +8,16 @@ from dataclasses import dataclass
 CODES: dict[str, tuple[str, str]] = {
     "required": ("error", "le champ obligatoire « {field} » est vide"),
     "foreign-key": ("error", "la structure « {value} » du service n’est pas publiée"),
+    # territory stage (pipeline/territory/)
+    "code-insee-inconnu": ("error", "le code INSEE « {value} » n’existe pas et l’adresse ne désigne aucune commune"),
+    "commune-introuvable": ("error", "aucune commune ne correspond à l’adresse « {value} »"),
+    "code-insee-corrige": ("warning", "le code INSEE ne correspond pas à l’adresse, corrigé : {value}"),
+    "coordonnees-invalides": ("warning", "coordonnées incomplètes ({value}) ; remplacées par le centre de la commune"),
+    "coordonnees-inversees": ("warning", "latitude et longitude inversées ({value}) ; remises dans l’ordre"),
+    "coordonnees-hors-departement": ("warning", "coordonnées ({value}) hors du département de la commune ; "
+                                                "remplacées par le centre de la commune"),
+    "coordonnees-hors-france": ("warning", "coordonnées ({value}) hors de France ; remplacées par le centre de la commune"),
+    "zone-eligibilite-code-invalide": ("warning", "le code « {value} » de la zone d’éligibilité n’existe pas ; il est retiré"),
 }
 
 

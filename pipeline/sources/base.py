@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pipeline.http import now_iso
 from pipeline.paths import SOURCES_DIR
 
 if TYPE_CHECKING:
+    import requests
+
     from pipeline.http import HttpClient
 
 
@@ -35,6 +38,21 @@ class RawFile:
     status: int | None = None
     fetched_at: str | None = None
     media_type: str = "application/json"
+
+    @classmethod
+    def from_response(
+        cls, name: str, stream: str, response: "requests.Response", media_type: str = "application/json"
+    ) -> "RawFile":
+        """A payload exactly as an HTTP response delivered it, with where and when it came from."""
+        return cls(
+            name=name,
+            stream=stream,
+            content=response.content,
+            url=response.url,
+            status=response.status_code,
+            fetched_at=now_iso(),
+            media_type=response.headers.get("Content-Type", media_type),
+        )
 
 
 @dataclass

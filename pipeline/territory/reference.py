@@ -1,4 +1,10 @@
-"""The vendored communes and postal codes reference, loaded into the warehouse."""
+"""The vendored communes and postal codes reference, loaded into the warehouse.
+
+Besides the reference itself (`ref__communes`, `ref__codes_postaux`,
+`ref__departements`), loading builds the lookup tables the territory stage
+resolves addresses with (`index.sql`) and the macros it compares names with
+(`macros.sql`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+TERRITORY_DIR = Path(__file__).resolve().parent
+REFERENCE_DIR = TERRITORY_DIR / "reference"
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
-    """`ref__communes`, `ref__codes_postaux` and `ref__departements` (code, code_region)."""
+    """Reference tables, territory macros and the derived lookup tables."""
+    con.execute((TERRITORY_DIR / "macros.sql").read_text(encoding="utf-8"))
     con.execute(
         "create or replace table ref__communes as select * from read_csv(?, header = true, "
         "types = {'code_insee': 'varchar', 'commune_parente': 'varchar', 'code_departement': 'varchar', "
@@ -27,3 +35,10 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
         "select distinct code_departement as code, code_region from ref__communes "
         "where type = 'commune-actuelle' order by code"
     )
+    con.execute(
+        "create or replace table ref__emprises_outre_mer as select * from read_csv(?, header = true, "
+        "types = {'code_departement': 'varchar', 'lat_min': 'double', 'lat_max': 'double', "
+        "'lon_min': 'double', 'lon_max': 'double'})",
+        [str(REFERENCE_DIR / "emprises_outre_mer.csv")],
+    )
+    con.execute((TERRITORY_DIR / "index.sql").read_text(encoding="utf-8"))

@@ -6,7 +6,6 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bench import enrich_data
@@ -125,7 +124,7 @@ def test_training_without_labels_learns_what_matters(tmp_path: Path) -> None:
 
 def test_sample_run_publishes_cluster_id_and_doublons(sample_run: Workspace) -> None:
     header = (sample_run.dist / "structures.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith(",cluster_id")
+    assert header.endswith(",cluster_id,adresse_certifiee")
     assert (sample_run.dist / "doublons.csv").read_text(encoding="utf-8").splitlines()[0] == (
         "left_id,right_id,left_source,right_source,cluster_id,match_probability,agreeing_fields")
     assert (sample_run.dist / "doublons.parquet").exists()
@@ -134,4 +133,4 @@ def test_sample_run_publishes_cluster_id_and_doublons(sample_run: Workspace) -> 
     package = json.loads((sample_run.dist / "datapackage.json").read_text(encoding="utf-8"))
     structures = next(r for r in package["resources"] if r["name"].startswith("structures"))
     fields = json.loads((sample_run.dist / structures["schema"]).read_text(encoding="utf-8"))["fields"]
-    assert fields[-1]["name"] == "cluster_id"
+    assert [f["name"] for f in fields[-2:]] == ["cluster_id", "adresse_certifiee"]

@@ -84,6 +84,7 @@ def test_workbook_invalid_values_reach_the_check_stage_and_are_quarantined(di: W
                     [ACTION_LOGEMENT, "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc",
                      "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2"])
     assert rows == [
+        ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "code_insee", "code-insee-inconnu"),
         ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "date_maj", "required"),
         ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "structure_id", "foreign-key"),
         ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc", "date_maj", "required"),

@@ -53,7 +53,8 @@ def test_siae_with_ampersand_and_crlf_description(sample: Workspace):
     assert s["siret"] == "87931478900022"
     assert s["reseaux_porteurs"] == ["ei"]
     assert (s["adresse"], s["code_postal"], s["commune"]) == ("1 Rue François Arago", "14440", "DOUVRES LA DELIVRANDE")
-    assert s["code_insee"] is None and s["complement_adresse"] is None  # "" in the source
+    assert s["complement_adresse"] is None  # "" in the source
+    assert s["code_insee"] == "14228"  # "" in the source, resolved by the territory stage
     assert (s["latitude"], s["longitude"]) == (49.286396, -0.37102399999999996)
     assert (s["telephone"], s["courriel"], s["site_web"]) == ("0231975482", "contact@aire14.fr", "http://aire14.fr")
     assert s["lien_source"] == "https://emplois.inclusion.beta.gouv.fr/siae/8266/card"
@@ -133,7 +134,8 @@ def test_current_shape_fields(current: Workspace):
 def test_producer_placeholders_become_null(current: Workspace):
     s = record(current, "pub__structures", sid("5120"))
     assert s["siret"] is None  # 00000000000000
-    assert (s["latitude"], s["longitude"]) == (None, None)  # 0, 0
+    # 0, 0 dropped: the territory stage puts the commune's centre instead
+    assert (s["latitude"], s["longitude"]) != (0, 0) and s["geocodage_precision"] == "commune"
     assert s["description"] is None  # "NC": 5 characters or fewer
     assert s["reseaux_porteurs"] == ["ei"]
 

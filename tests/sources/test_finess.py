@@ -54,7 +54,8 @@ def test_cmp_structure_and_service(finess: Workspace):
     assert (s["adresse"], s["code_postal"], s["commune"], s["code_insee"]) == (
         "12 RUE DES EXEMPLES", "01000", "Bourg-en-Bresse", "01053")
     assert s["telephone"] == "0199001201"
-    assert (s["latitude"], s["longitude"]) == (None, None)  # Lambert 93 coordinates are not converted
+    # Lambert 93 coordinates are not converted: the territory stage places it at the commune's centre
+    assert (s["latitude"], s["longitude"], s["adresse_certifiee"]) == (46.2027, 5.24691, False)
     assert s["description"].startswith("Centre médico-psychologique (CMP) : lieu de soins public")
     v = record(finess, "pub__services", "finess--019999991--cmp")
     assert v["structure_id"] == "finess--019999991"

@@ -33,7 +33,8 @@ def test_structure_of_a_france_services_place(mednum: Workspace):
     assert (s["latitude"], s["longitude"]) == (44.0907633, 7.5923428)
     assert s["telephone"] == "+33492003259"
     assert s["courriel"] == "tende@france-services.gouv.fr"
-    assert s["siret"] is None  # pivot 00000000000000
+    # pivot 00000000000000; found in SIRENE by name once the territory stage gave the code INSEE 06163
+    assert s["siret"] == "99499582700015"
     assert s["horaires_accueil"] == "Mo-Th 08:45-12:00,14:15-16:00; Fr 08:45-12:00"  # already OSM
     assert s["reseaux_porteurs"] == ["france-service"]  # label "France Services"
     assert s["lien_source"] == (
@@ -80,7 +81,9 @@ def test_support_modes_give_the_type_by_priority(mednum: Workspace):
 
 def test_postal_code_gives_the_departement_when_no_code_insee(mednum: Workspace):
     v = record(mednum, "pub__services", "mediation-numerique--mediation-numerique-france-services-76")
-    assert (v["commune"], v["code_postal"], v["code_insee"]) == ("Marseille 2e", "13002", None)
+    # the territory stage then resolves the arrondissement to Marseille's code
+    assert (v["commune"], v["code_postal"], v["code_insee"], v["code_arrondissement"]) == (
+        "Marseille", "13002", "13055", "13202")
     assert v["zone_eligibilite"] == ["13"]
 
 

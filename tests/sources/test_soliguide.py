@@ -56,7 +56,8 @@ def test_api_place_with_entities_phones_and_hours(sample: Workspace):
     assert (s["courriel"], s["site_web"]) == ("ccas@ville-lepellerin.fr", "http://www.ville-lepellerin.fr/ccas")
     assert (s["adresse"], s["code_postal"], s["commune"]) == (
         "Mairie annexe CCAS, Allée George Sand, Le Pellerin", "44640", "Le Pellerin")
-    assert s["complement_adresse"] is None and s["code_insee"] is None and s["siret"] is None
+    assert s["complement_adresse"] is None and s["siret"] is None
+    assert s["code_insee"] == "44120"  # none in the source, resolved by the territory stage
     assert (s["longitude"], s["latitude"]) == (-1.7543631, 47.1990389)
     assert s["horaires_accueil"] == PELLERIN_HOURS
     assert s["reseaux_porteurs"] is None
@@ -97,14 +98,16 @@ def test_database_export_places(sample: Workspace):
     assert jvs["nom"] == "LES JARDINS VALEURS SOLIDAIRES (JVS) - ex Jardins de la Vallée de la Siagne"
     assert jvs["date_maj"] == date(2022, 12, 13)  # {"$date": "2022-12-13T00:11:39.226Z"}
     assert (jvs["adresse"], jvs["code_postal"], jvs["commune"]) == ("2530 route de Pegomas", "06370", "Mouans-Sartoux")
-    assert jvs["code_insee"] is None  # cityCode holds the postcode 06370
+    assert jvs["code_insee"] == "06084"  # cityCode holds the postcode 06370; the territory stage resolves it
     assert jvs["telephone"] == "04 92 28 09 39"
     assert jvs["description"] is None and jvs["horaires_accueil"] is None and jvs["courriel"] is None
     saintonge = record(sample, "pub__structures", "soliguide--140")
-    assert (saintonge["longitude"], saintonge["latitude"]) == (None, None)  # [0, 0]
+    # [0, 0] dropped: the territory stage puts the commune's centre instead
+    assert (saintonge["longitude"], saintonge["latitude"]) != (0, 0) and saintonge["geocodage_precision"] == "commune"
     alie = record(sample, "pub__structures", "soliguide--54")
     assert alie["adresse"] == "Jardin de Cocagne de Saint-Bernard 68 rue Lacroix BP 40064"  # three lines
-    assert alie["commune"] == "SAINTE CLOTILDE CEDEX"
+    # "SAINTE CLOTILDE CEDEX" is a quarter of Saint-Denis (La Réunion): the territory stage names the commune
+    assert (alie["commune"], alie["code_insee"]) == ("Saint-Denis", "97411")
     assert record(sample, "pub__structures", "soliguide--41")["telephone"] is None  # no phone
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source, SourceError
 from pipeline.sources.tabular import csv_records, decode_text, row_dict
 
@@ -77,15 +77,8 @@ class DataInclusion(Source):
             if not url:
                 continue
             response = http.get(url)
-            yield RawFile(
-                name=f"{stream}.{_extension(response.content)}",
-                stream=stream,
-                content=response.content,
-                url=response.url,
-                status=response.status_code,
-                fetched_at=now_iso(),
-                media_type=response.headers.get("Content-Type", "application/octet-stream"),
-            )
+            name = f"{stream}.{_extension(response.content)}"
+            yield RawFile.from_response(name, stream, response, "application/octet-stream")
 
     def _url(self, key: str) -> str | None:
         return os.environ.get(f"DATAINCLUSION_{self.slug.upper()}_{key.upper()}") or self.settings.get(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source
 from pipeline.sources.pagination import follow_next
 
@@ -44,14 +44,7 @@ class Dora(Source):
         for stream in self.streams:
             first = f"{base}/{stream}/?page_size={self.setting('page_size')}&o=creation_date"
             for number, response in enumerate(follow_next(http, first, headers=headers), start=1):
-                yield RawFile(
-                    name=f"{stream}-{number:04d}.json",
-                    stream=stream,
-                    content=response.content,
-                    url=response.url,
-                    status=response.status_code,
-                    fetched_at=now_iso(),
-                )
+                yield RawFile.from_response(f"{stream}-{number:04d}.json", stream, response)
 
 
 SOURCE = Dora()

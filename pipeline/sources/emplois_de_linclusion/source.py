@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source, SourceError
 from pipeline.sources.pagination import follow_next
 
@@ -59,14 +59,7 @@ class EmploisDeLinclusion(Source):
         for stream in self.streams:
             first = f"{url}{separator}type={stream}&page_size={self.setting('page_size')}"
             for number, response in enumerate(follow_next(http, first, headers=headers), start=1):
-                yield RawFile(
-                    name=f"{stream}-{number:04d}.json",
-                    stream=stream,
-                    content=response.content,
-                    url=response.url,
-                    status=response.status_code,
-                    fetched_at=now_iso(),
-                )
+                yield RawFile.from_response(f"{stream}-{number:04d}.json", stream, response)
 
     def stream_of(self, filename: str) -> str:
         """`siae` or `orga` anywhere in the name, so the producer's own file names work with --input."""

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source, SourceError
 from pipeline.sources.tabular import csv_rows
 
@@ -77,15 +77,8 @@ class Finess(Source):
     def fetch(self, http: HttpClient) -> Iterator[RawFile]:
         response = http.get(self.setting("url"))
         basename = urlsplit(response.url).path.rsplit("/", 1)[-1]
-        yield RawFile(
-            name=basename if basename.lower().endswith(".csv") else "etablissements.csv",
-            stream="etablissements",
-            content=response.content,
-            url=response.url,
-            status=response.status_code,
-            fetched_at=now_iso(),
-            media_type=response.headers.get("Content-Type", "text/csv"),
-        )
+        name = basename if basename.lower().endswith(".csv") else "etablissements.csv"
+        yield RawFile.from_response(name, "etablissements", response, "text/csv")
 
     def parse(self, file: RawFile) -> Iterator[dict[str, Any]]:
         """`structureet` lines as records, each with its geolocation (if any) and the extraction date."""

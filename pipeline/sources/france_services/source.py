@@ -41,15 +41,7 @@ class FranceServices(Source):
         resource = self._latest_csv(dataset_url, http.get(dataset_url, headers={"Accept": "application/json"}).content)
         response = http.get(resource["url"])
         stamp = str(resource.get("last_modified") or now_iso())[:10].replace("-", "")
-        yield RawFile(
-            name=f"liste-fs-{stamp}.csv",
-            stream="espaces",
-            content=response.content,
-            url=response.url,
-            status=response.status_code,
-            fetched_at=now_iso(),
-            media_type=response.headers.get("Content-Type", "text/csv"),
-        )
+        yield RawFile.from_response(f"liste-fs-{stamp}.csv", "espaces", response, "text/csv")
 
     def _latest_csv(self, dataset_url: str, payload: bytes) -> dict[str, Any]:
         """The dataset's most recently modified CSV resource (data.gouv.fr dataset API)."""

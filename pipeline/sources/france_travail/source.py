@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source, SourceError
 
 
@@ -41,14 +41,7 @@ class FranceTravail(Source):
         token = self.access_token(http)
         url = self.setting("url")
         response = http.get(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
-        yield RawFile(
-            name="agences-0001.json",
-            stream="agences",
-            content=response.content,
-            url=response.url,
-            status=response.status_code,
-            fetched_at=now_iso(),
-        )
+        yield RawFile.from_response("agences-0001.json", "agences", response)
 
     def access_token(self, http: HttpClient) -> str:
         """A token from the client-credentials grant; the token answer itself is never archived."""

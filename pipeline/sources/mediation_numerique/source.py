@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source, parse_json_records
 from pipeline.sources.tabular import csv_records, is_csv
 
@@ -43,15 +43,7 @@ class MediationNumerique(Source):
     def fetch(self, http: HttpClient) -> Iterator[RawFile]:
         headers = {"Authorization": f"Bearer {self.credential('token')}", "Accept": "application/json"}
         response = http.get(self.setting("url"), headers=headers)
-        yield RawFile(
-            name="lieux.json",
-            stream="lieux",
-            content=response.content,
-            url=response.url,
-            status=response.status_code,
-            fetched_at=now_iso(),
-            media_type=response.headers.get("Content-Type", "application/json"),
-        )
+        yield RawFile.from_response("lieux.json", "lieux", response, "application/json")
 
     def parse(self, file: RawFile) -> Iterator[dict[str, Any]]:
         """The JSON array of the API (or of the older exports), or the schema's CSV."""

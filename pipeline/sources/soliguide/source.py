@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from pipeline.http import HttpClient, now_iso
+from pipeline.http import HttpClient
 from pipeline.sources.base import FillRate, RawFile, Source, SourceError, parse_json_records
 
 MAX_PAGES = 10_000
@@ -67,14 +67,7 @@ class Soliguide(Source):
             }
             response = http.post(url, json=body, headers=headers)
             places, total = self._read_page(response, url, page)
-            yield RawFile(
-                name=f"lieux-{page:04d}.json",
-                stream="lieux",
-                content=response.content,
-                url=response.url,
-                status=response.status_code,
-                fetched_at=now_iso(),
-            )
+            yield RawFile.from_response(f"lieux-{page:04d}.json", "lieux", response)
             received += len(places)
             done = received >= total if total is not None else len(places) < limit
             if not places or done:
