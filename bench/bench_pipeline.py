@@ -56,7 +56,7 @@ def _archives(work: Path, scale: float, seed: int, invalid: float, fresh: bool) 
     day1 = measure.run(python + ["--scale", str(scale), "--date", REFERENCE_DATE.isoformat(), "--seed", str(seed),
                                  "--invalid", str(invalid)], log=work / "generate-1.log")
     first = generate.run_id_for(REFERENCE_DATE, seed)
-    day2 = measure.run(python + ["--changed", "0.02", "--from", first, "--seed", str(seed + 1),
+    day2 = measure.run(python + ["--changed", "0.02", "--from", first, "--seed", str(seed + 1), "--invalid", str(invalid),
                                  "--date", (REFERENCE_DATE + timedelta(days=1)).isoformat()], log=work / "generate-2.log")
     for step in (day1, day2):
         if step.exit_code:

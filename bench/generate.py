@@ -111,12 +111,13 @@ def generate(out_dir: Path, reference_date: date, scale: float = 1.0, seed: int 
     return out
 
 
-def next_day(out_dir: Path, previous_run: str, reference_date: date, changed: float = 0.02, seed: int = 2) -> Generated:
+def next_day(out_dir: Path, previous_run: str, reference_date: date, changed: float = 0.02, seed: int = 2,
+             invalid_share: float = 0.01) -> Generated:
     """The archive of the day after `previous_run`: `changed` of each source's records removed, added or modified."""
     started = time.perf_counter()
     raw_dir = out_dir / "raw"
     out = Generated(run_id_for(reference_date, seed), raw_dir, reference_date)
-    ctx = base.Context(base.Plan(1.0, reference_date, seed), random.Random(seed))
+    ctx = base.Context(base.Plan(1.0, reference_date, seed, invalid_share), random.Random(seed))
     for generator_class in GENERATORS:
         generator = generator_class()
         found = archive.for_run(raw_dir, generator.source.name, previous_run)
@@ -144,14 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", type=date.fromisoformat, required=True, help="reference date YYYY-MM-DD")
     parser.add_argument("--scale", type=float, default=1.0, help="1 = national volume (default), 10 = stress")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--invalid", type=float, default=0.01, help="share of records with an invalid value")
+    parser.add_argument("--invalid", type=float, default=0.01,
+                        help="share of records (new ones with --from) with an invalid value")
     parser.add_argument("--changed", type=float, help="with --from: share of records changed since that run")
     parser.add_argument("--from", dest="previous", metavar="RUN_ID", help="the archive the next day's derives from")
     args = parser.parse_args(argv)
     if (args.changed is None) != (args.previous is None):
         parser.error("--changed and --from go together")
     if args.previous:
-        out = next_day(args.out, args.previous, args.date, args.changed, args.seed)
+        out = next_day(args.out, args.previous, args.date, args.changed, args.seed, args.invalid)
     else:
         out = generate(args.out, args.date, args.scale, args.seed, args.invalid)
     print(out.summary())

@@ -19,7 +19,7 @@ DAY1, DAY2 = date(2026, 11, 28), date(2026, 11, 29)
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, generate.Generated, generate.Generated]:
     ws = Workspace(tmp_path_factory.mktemp("scale"))
     first = generate.generate(ws.data_dir, DAY1, scale=0.001, seed=1, invalid_share=0.0)
-    second = generate.next_day(ws.data_dir, first.run_id, DAY2, changed=0.2, seed=2)
+    second = generate.next_day(ws.data_dir, first.run_id, DAY2, changed=0.2, seed=2, invalid_share=0.0)
     return ws, first, second
 
 
