@@ -16,10 +16,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from pipeline import config, schema
+from pipeline import config
 from pipeline.config import ConfigError
-from pipeline.history.record import HistoryError
-from pipeline.history.store import PreviousReleaseError
 from pipeline.sources.base import SourceError
 
 console = Console(stderr=True, soft_wrap=True)
@@ -68,6 +66,9 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
         live: bool, replay: str | None, sources: tuple[str, ...], input_path: Path | None,
         previous: str | None, allow_drop: bool) -> None:
     """Run every stage: collect, map, check, export, validate, render; publish into dist/."""
+    # Imported here, so that light commands (validate, --help) start fast.
+    from pipeline.history.record import HistoryError
+    from pipeline.history.store import PreviousReleaseError
     from pipeline.run import execute
 
     if input_path is not None and len(sources) != 1:
@@ -98,6 +99,50 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
     else:
         console.print(f"[red]{result.status}[/red] run {result.run_id}: nothing published, {settings.dist_dir} left as it was")
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (per table: invalid records, line, errors).")
+@click.option("--reference-date", callback=_reference_date, metavar="YYYY-MM-DD",
+              help="Latest acceptable date_maj (default: today).")
+@click.option("--source", metavar="NAME", help="Source of the records when the file has no `source` column.")
+def validate(paths: tuple[Path, ...], as_json: bool, reference_date: date | None, source: str | None) -> None:
+    """Check a producer's CSV, JSON or XLSX file(s) against schema v1; exit 0 valid, 1 invalid, 2 unreadable."""
+    import json
+
+    from pipeline.quality import producer, readers
+
+    try:
+        report = producer.validate(list(paths), reference_date or date.today(), source)
+    except readers.UnreadableFile as exc:
+        console.print(f"[red]unreadable[/red] {exc}", highlight=False)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.text())
+    sys.exit(0 if report.valid else 1)
+
+
+@main.command()
+@path_options
+def report(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None) -> None:
+    """Print the last run's accounting per source and its most frequent errors, from the warehouse."""
+    import duckdb
+
+    from pipeline.quality import reports
+
+    settings = config.load(warehouse=warehouse, data_dir=data_dir, dist_dir=dist_dir)
+    if not settings.warehouse.exists():
+        console.print(f"[red]error[/red] no warehouse at {settings.warehouse}: run `datainclusion run` first")
+        sys.exit(2)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        try:
+            click.echo(reports.summary_text(con), nl=False)
+        except duckdb.CatalogException:
+            console.print(f"[red]error[/red] {settings.warehouse} holds no checked run yet")
+            sys.exit(2)
 
 
 @main.command()
@@ -137,6 +182,8 @@ def publish(datagouv: bool, dist_dir: Path | None, config_path: Path | None, dry
 @click.option("--check", is_flag=True, help="Only compare schema/ with the installed package; exit 1 on drift.")
 def schema_command(check: bool) -> None:
     """Write schema/*.schema.json and schema/referentiels/*.csv from data-inclusion-schema."""
+    from pipeline import schema
+
     if check:
         drift = [rel for rel, text in schema.generated_files().items()
                  if not (schema.SCHEMA_DIR / rel).exists()

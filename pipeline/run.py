@@ -14,7 +14,7 @@ from pipeline.context import RunContext
 from pipeline.enrich import duplicates, siret
 from pipeline.history import record as history
 from pipeline.publish import release
-from pipeline.quality import check
+from pipeline.quality import check, reports
 from pipeline.rgpd import mask as rgpd
 from pipeline.sources import archive, collect, transform
 from pipeline.sources.base import SourceError
@@ -35,6 +35,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("export", release.export_stage),
     ("package", release.package_stage),
     ("validate", release.validate_stage),
+    ("reports", reports.run),
     ("render", website.render),
     ("finalize", release.finalize_stage),
 ]

@@ -14,6 +14,24 @@ from typing import Any
 
 from pipeline import schema
 
+SCORE_QUALITE_SERVICE = {
+    "name": "score_qualite",
+    "title": "Score de qualité",
+    "type": "number",
+    "description": (
+        "Score de qualité du service, entre 0 et 1, calculé selon les critères du paquet "
+        "data-inclusion-schema (v1/score_qualite.py) à la date de référence de la publication : "
+        "moyenne des critères applicables, arrondie à 2 décimales."
+    ),
+    "constraints": {"minimum": 0, "maximum": 1},
+}
+SCORE_QUALITE_STRUCTURE = {
+    **SCORE_QUALITE_SERVICE,
+    "description": (
+        "Moyenne des scores de qualité des services publiés de la structure, arrondie à 2 décimales ; "
+        "vide quand la structure n’a aucun service publié."
+    ),
+}
 ADRESSE_CERTIFIEE: dict[str, Any] = {
     "name": "adresse_certifiee",
     "title": "Adresse certifiée",
@@ -30,6 +48,7 @@ ADRESSE_CERTIFIEE: dict[str, Any] = {
 
 EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
     "structures": [
+        SCORE_QUALITE_STRUCTURE,
         {
             "name": "cluster_id",
             "type": "string",
@@ -42,7 +61,7 @@ EXTENSION_FIELDS: dict[str, list[dict[str, Any]]] = {
         },
         ADRESSE_CERTIFIEE,
     ],
-    "services": [ADRESSE_CERTIFIEE],
+    "services": [SCORE_QUALITE_SERVICE, ADRESSE_CERTIFIEE],
 }
 
 

@@ -1,65 +1,88 @@
-"""Stage `check`: set-based checks of the mapped records; invalid ones go to quarantine.
+"""Stage `check`: every record against schema v1, set-based; invalid ones go to quarantine.
 
-Checks are SQL compiled from the Table Schemas in `schema/`, so what we
-enforce is what we publish. Each failing (record, field, rule) is one row of
-`int__errors`; records with an error are kept out of `pub__*` and listed in
-`int__quarantine`. A service whose structure is not published is quarantined
-too (foreign key).
+The mapped records are checked as the CSV export will write them, with SQL
+compiled from the Table Schemas in `schema/` (so we report exactly what
+Frictionless would report on the published file), plus the schema v1 and
+dataset rules of `rules.py`. Every error of every record is one row of
+`int__errors` (source, entity, record_id, field, code, value, severity);
+records with a blocking error are kept out of `pub__*` and their errors are
+listed in `int__quarantine`. Published services get `score_qualite`, their
+structures the mean of it.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from pipeline import schema
+from pipeline.quality import tables as schema
 from pipeline.context import RunContext
-from pipeline.quality.errors import CODES
-from pipeline.warehouse import scalar, table_exists
+from pipeline.paths import PACKAGE_DIR
+from pipeline.quality import engine
+from pipeline.quality.compile import literal, quote, text_of
+from pipeline.quality.errors import RULES, WARNING, blocking_codes
+from pipeline.warehouse import scalar, set_reference_date, table_exists
 
-ERROR_COLUMNS = "source varchar, entity varchar, record_id varchar, field varchar, code varchar, value varchar"
-# Error rows found by earlier stages, with ERROR_COLUMNS (see pipeline/territory/stage.py).
+ERROR_COLUMNS = ("source varchar, entity varchar, record_id varchar, field varchar, code varchar, value varchar, "
+                 "severity varchar")
+# Error rows found by earlier stages (source, entity, record_id, field, code, value; see
+# pipeline/territory/stage.py), added to int__errors with their severity.
 STAGE_ERRORS = ("int__territory_errors",)
+PREFIX = "chk"
+SCORE_SQL = PACKAGE_DIR / "quality" / "score.sql"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _source_relation(con: duckdb.DuckDBPyConnection, entity: str) -> engine.Input:
+    """The mapped table as text cells, in a deterministic row order (id, then the whole record)."""
+    table_schema = schema.load(entity)
+    columns = ", ".join(f"{text_of('t.' + quote(f['name']), f['type'])} as {quote(f['name'])}"
+                        for f in table_schema["fields"])
+    con.execute(
+        f"create or replace temp table chk_src__{entity} as select "
+        f"row_number() over (order by t.id, t.source, md5(to_json(t)::varchar)) as _row, {columns} "
+        f"from int__{entity} as t"
+    )
+    names = {f["name"]: f["name"] for f in table_schema["fields"]}
+    return engine.Input(entity, table_schema, f"chk_src__{entity}", names, "text")
 
 
-def required_checks(entity: str) -> list[str]:
-    """One SELECT per required field, yielding error rows for empty values."""
-    selects = []
-    for field in schema.load(entity)["fields"]:
-        if not field.get("constraints", {}).get("required"):
-            continue
-        column = _quote(field["name"])
-        empty = f"{column} is null" + (f" or trim({column}) = ''" if field["type"] == "string" else "")
-        selects.append(
-            f"select source, '{entity}', id, '{field['name']}', 'required', null from int__{entity} where {empty}"
-        )
-    return selects
-
-
-def build_errors(con: duckdb.DuckDBPyConnection) -> None:
-    selects = required_checks("structures") + required_checks("services")
-    con.execute(f"create or replace table int__errors ({ERROR_COLUMNS})")
-    con.execute(f"insert into int__errors {' union all '.join(selects)}")
+def build_errors(ctx: RunContext) -> None:
+    con = ctx.con
+    inputs = [_source_relation(con, entity) for entity in engine.ENTITIES]
+    communes = "ref__communes" if table_exists(con, "ref__communes") else None
+    engine.run(con, inputs, ctx.settings.reference_date, prefix=PREFIX, communes=communes)
+    parts = [
+        f"select p.source, {literal(entity)} as entity, p.id as record_id, e.field, e.code, e.value, e.severity "
+        f"from {engine.errors(PREFIX, entity)} as e join {engine.keys(PREFIX, entity)} as p using (_row)"
+        for entity in engine.ENTITIES
+    ]
     for table in STAGE_ERRORS:
         if table_exists(con, table):
-            con.execute(f"insert into int__errors select * from {table}")
-    # A service can only be published with its structure.
+            parts.append(f"select source, entity, record_id, field, code, value, {severity_sql()} from {table}")
+    con.execute(f"create or replace table int__errors ({ERROR_COLUMNS})")
+    con.execute(f"insert into int__errors select * from ({' union all '.join(parts)}) "
+                "order by entity, source, record_id, field, code, value")
+    cascade_stage_errors(con)
+
+
+def severity_sql() -> str:
+    warnings = [code for code, rule in RULES.items() if rule.severity == WARNING]
+    return f"case when code in ({', '.join(literal(c) for c in warnings)}) then 'warning' else 'error' end"
+
+
+def cascade_stage_errors(con: duckdb.DuckDBPyConnection) -> None:
+    """A structure rejected by an earlier stage takes its services along (the engine did the others)."""
+    blocking = ", ".join(literal(c) for c in blocking_codes())
     con.execute(
-        """
+        f"""
         insert into int__errors
-        select s.source, 'services', s.id, 'structure_id', 'foreign-key', s.structure_id
+        select s.source, 'services', s.id, 'structure_id', 'structure-quarantined', s.structure_id, 'error'
         from int__services as s
-        where s.structure_id is null
-           or s.structure_id not in (
-               select id from int__structures where id is not null
-               except
-               select record_id from int__errors where entity = 'structures' and record_id is not null
-                   and code in ({blocking})
-           )
-        """.format(blocking=_blocking_codes())
+        where s.structure_id in (
+            select record_id from int__errors where entity = 'structures' and code in ({blocking}))
+          and s.id not in (
+            select record_id from int__errors
+            where entity = 'services' and code = 'structure-quarantined' and record_id is not null)
+        """
     )
 
 
@@ -69,18 +92,24 @@ def _blocking_codes() -> str:
 
 
 def publish_valid(con: duckdb.DuckDBPyConnection) -> None:
-    """`int__quarantine` (records with an error) and `pub__*` (every other record, by id)."""
-    codes = _blocking_codes()
+    """`int__quarantine` (errors of rejected records) and `pub__*` (every other record, by id, with its score)."""
+    codes = ", ".join(literal(c) for c in blocking_codes())
     con.execute(
         "create or replace table int__quarantine as "
-        f"select * from int__errors where code in ({codes}) order by entity, source, record_id, field, code"
+        f"select * from int__errors where code in ({codes}) order by entity, source, record_id, field, code, value"
     )
-    for entity in ("structures", "services"):
+    for entity in engine.ENTITIES:
         con.execute(
             f"create or replace table pub__{entity} as select * from int__{entity} as t "
             f"where t.id is not null and t.id not in "
             f"(select record_id from int__quarantine where entity = '{entity}' and record_id is not null) "
             "order by t.id"
+        )
+    con.execute(SCORE_SQL.read_text(encoding="utf-8"))
+    for entity, scores in (("services", "int__service_scores"), ("structures", "int__structure_scores")):
+        con.execute(
+            f"create or replace table pub__{entity} as select t.*, s.score_qualite from pub__{entity} as t "
+            f"left join {scores} as s using (id) order by t.id"
         )
 
 
@@ -132,11 +161,13 @@ def accounting(con: duckdb.DuckDBPyConnection) -> None:
 
 def run(ctx: RunContext) -> dict[str, int]:
     con = ctx.con
-    build_errors(con)
+    set_reference_date(con, ctx.settings.reference_date)
+    build_errors(ctx)
     publish_valid(con)
     accounting(con)
     return {
-        "errors": scalar(con, "select count(*) from int__errors"),
+        "errors": scalar(con, "select count(*) from int__errors where severity = 'error'"),
+        "warnings": scalar(con, "select count(*) from int__errors where severity = 'warning'"),
         "quarantined": scalar(con, "select count(distinct (entity, record_id)) from int__quarantine"),
         "structures": scalar(con, "select count(*) from pub__structures"),
         "services": scalar(con, "select count(*) from pub__services"),

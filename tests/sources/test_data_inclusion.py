@@ -58,7 +58,8 @@ def test_empty_strings_and_lists_become_null_and_empty_names_are_quarantined(di:
     rows = di.query("select entity, field, code from int__quarantine where record_id = 'data-inclusion--emplois-de-linclusion--empty' "
                     "order by entity, field")
     assert rows == [("services", "description", "required"), ("services", "nom", "required"),
-                    ("services", "structure_id", "foreign-key"), ("structures", "nom", "required")]
+                    ("services", "nombre_semaines", "minimum"), ("services", "structure_id", "structure-quarantined"),
+                    ("structures", "nom", "required")]
     s = record(di, "int__structures", "data-inclusion--emplois-de-linclusion--empty")
     assert (s["siret"], s["courriel"], s["reseaux_porteurs"]) == (None, None, None)
 
@@ -80,16 +81,24 @@ def test_workbook_invalid_values_reach_the_check_stage_and_are_quarantined(di: W
     assert v["lien_source"].startswith("https://www.actionlogement.fr/le-logement-social/")  # first of two columns
     assert v["nombre_semaines"] is None  # "beaucoup"
     rows = di.query("select entity, record_id, field, code from int__quarantine where record_id in (?, ?, ?) "
-                    "order by entity, record_id, field",
+                    "order by entity, record_id, field, code",
                     [ACTION_LOGEMENT, "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc",
                      "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2"])
+    ed2, edc = "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc"
     assert rows == [
-        ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "code_insee", "code-insee-inconnu"),
-        ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "date_maj", "required"),
-        ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456ed2", "structure_id", "foreign-key"),
-        ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc", "date_maj", "required"),
-        ("services", "data-inclusion--53669028-8862-4f42-a80c-d3f269456edc", "structure_id", "foreign-key"),
+        ("services", ed2, "code_insee", "code-insee-inconnu"),
+        ("services", ed2, "date_maj", "required"),
+        ("services", ed2, "mobilisable_par", "item-enum"),
+        ("services", ed2, "structure_id", "structure-quarantined"),
+        ("services", edc, "date_maj", "required"),
+        ("services", edc, "mobilisable_par", "item-enum"),
+        ("services", edc, "structure_id", "structure-quarantined"),
+        ("services", edc, "thematiques", "item-enum"),
+        ("structures", ACTION_LOGEMENT, "code_postal", "max-length"),
+        ("structures", ACTION_LOGEMENT, "code_postal", "pattern"),
+        ("structures", ACTION_LOGEMENT, "courriel", "email-invalid"),
         ("structures", ACTION_LOGEMENT, "date_maj", "required"),
+        ("structures", ACTION_LOGEMENT, "site_web", "uri-invalid"),
     ]
     assert di.query("select entity, raw, published, quarantined, excluded from int__accounting "
                     "where source = 'data-inclusion' order by entity") == [("services", 8, 5, 3, 0), ("structures", 6, 4, 2, 0)]
