@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import random
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -259,6 +260,18 @@ def texts() -> tuple[str, ...]:
             for record in sample_records(source, stream):
                 found.update(str(record[k]).strip() for k in TEXT_FIELDS[source.name] if record.get(k))
     return tuple(sorted(t for t in found if len(t) >= 20))
+
+
+@lru_cache(maxsize=1)
+def sentences() -> tuple[str, ...]:
+    """The sentences of the sample descriptions."""
+    found = {s.strip() for text in texts() for s in re.split(r"(?<=[.!?])\s+|\n+", text)}
+    return tuple(sorted(s for s in found if len(s) >= 15))
+
+
+def description(rng: random.Random, most: int = 5) -> str:
+    """A description of 1 to `most` sample sentences: as varied as real ones (no two alike), in their words."""
+    return " ".join(rng.sample(sentences(), rng.randint(1, most)))
 
 
 def copy(record: Record) -> Record:

@@ -38,7 +38,7 @@ class DataInclusion(base.Generator):
         r = dict.fromkeys(self.structure_fields)
         r.update(
             source=producer, id=f"{producer}--{ctx.uuid()[:8]}", nom=place.nom, date_maj=ctx.updated(2).isoformat(),
-            description=rng.choice(base.texts()) if rng.random() < 0.5 else None, siret=place.siret or None,
+            description=base.description(rng) if rng.random() < 0.5 else None, siret=place.siret or None,
             commune=c.nom, code_postal=place.code_postal, code_insee=c.commune_code, adresse=place.adresse,
             complement_adresse=place.complement or None, longitude=place.longitude, latitude=place.latitude,
             telephone=place.telephone, courriel=place.courriel, site_web=place.site_web or None,
@@ -55,7 +55,7 @@ class DataInclusion(base.Generator):
         thematiques = rng.sample(self.values["thematiques"], rng.randint(1, 4))
         r.update(
             source=structure["source"], structure_id=structure["id"], id=f"{structure['source']}--{ctx.uuid()[:12]}",
-            nom=self.pool.one("nom", rng, "Accompagnement"), description=rng.choice(base.texts()),
+            nom=self.pool.one("nom", rng, "Accompagnement"), description=base.description(rng),
             date_maj=ctx.updated(2).isoformat(), type=rng.choice(self.values["types_de_services"]),
             thematiques=thematiques, frais=rng.choice(self.values["frais"]),
             publics=rng.sample(self.values["publics"][1:], rng.randint(1, 3)),
@@ -103,7 +103,7 @@ class DataInclusion(base.Generator):
 
     def modify(self, stream, record, ctx):
         r = dict(record)
-        r["description"] = ctx.rng.choice(base.texts())
+        r["description"] = base.description(ctx.rng)
         r["date_maj"] = ctx.yesterday().isoformat()
         return r
 

@@ -47,15 +47,14 @@ class Dora(base.Generator):
             latitude=place.latitude if rng.random() < 0.95 else None,
             longitude=place.longitude if rng.random() < 0.95 else None,
             phone=place.telephone if rng.random() < 0.6 else "", email=place.courriel if rng.random() < 0.65 else "",
-            url=place.site_web, shortDesc=self.pool.one("shortDesc", rng, "") if rng.random() < 0.6 else "",
+            url=place.site_web, shortDesc=base.description(rng, 2) if rng.random() < 0.6 else "",
             fullDesc="", typology={"label": code, "value": code} if rng.random() < 0.85 else None,
             creationDate=created.isoformat(), modificationDate=max(created, ctx.updated(1)).isoformat(),
             linkOnSource=_link(r["linkOnSource"], place.nom, rng), services=[],
             source=self.pool.one("source", rng),
         )
         if rng.random() < 0.4:
-            r["fullDesc"] = noise.html(self.pool.one("fullDesc", rng, "")) if rng.random() < 0.3 else \
-                self.pool.one("fullDesc", rng, "")
+            r["fullDesc"] = noise.html(base.description(rng)) if rng.random() < 0.3 else base.description(rng)
         if noise.invalid():
             _invalidate(r, ctx)
         return r
@@ -89,12 +88,12 @@ class Dora(base.Generator):
             suspensionDate=suspension.isoformat() if suspension else None,
             creationDate=created.isoformat(), publicationDate=created.isoformat(),
             modificationDate=max(created, ctx.updated(1)).isoformat(),
-            shortDesc=self.pool.one("shortDesc", rng, ""), recurrence=self.pool.one("recurrence", rng, ""),
+            shortDesc=base.description(rng, 2), recurrence=self.pool.one("recurrence", rng, ""),
             linkOnSource=_link(r["linkOnSource"], name, rng),
         )
         for key in ("address1", "address2", "city", "cityCode", "postalCode", "latitude", "longitude"):
             r[key] = structure[key] if rng.random() < 0.9 else r[key]
-        description = self.pool.one("fullDesc", rng, "")
+        description = base.description(rng, 8)
         r["fullDesc"] = noise.html(description) if rng.random() < 0.25 else description
         if r["hasFee"]:
             r["feeDetails"] = self.pool.one("feeDetails", rng, "")
@@ -139,13 +138,13 @@ class Dora(base.Generator):
             elif change == 1:
                 r["email"] = f"accueil@{world.slug(r['name'], 24)}.fr"
             elif change == 2:
-                r["shortDesc"] = self.pool.one("shortDesc", rng, "")
+                r["shortDesc"] = base.description(rng, 2)
             else:
                 r["address1"] = f"{rng.randrange(1, 120)} {re.sub(r'^[0-9 ]+(bis )?', '', r['address1'] or 'Rue de la Gare')}"
         elif change == 0:
             r["suspensionDate"] = ctx.yesterday().isoformat()
         elif change == 1:
-            r["fullDesc"] = self.pool.one("fullDesc", rng, "")
+            r["fullDesc"] = base.description(rng, 8)
         elif change == 2:
             r["kinds"] = self.pool.some("kinds", rng, 3, extra=self.kinds)
         else:

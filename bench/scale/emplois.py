@@ -34,7 +34,7 @@ class Emplois(base.Generator):
     def structure(self, stream: str, place: world.Place, ctx: Context) -> Record:
         rng, noise = ctx.rng, ctx.noise
         r = self.templates[stream].draw(rng)
-        detail = self.pool.one("presentation_detail", rng, "") if rng.random() < 0.5 else ""
+        detail = base.description(rng) if rng.random() < 0.5 else ""
         if detail and rng.random() < 0.2:
             detail = noise.html(detail)
         stamp = datetime.combine(ctx.updated(2), time(rng.randrange(7, 20), rng.randrange(60), rng.randrange(60)),
@@ -95,7 +95,7 @@ class Emplois(base.Generator):
         if change == 0:
             r["telephone"] = world.phone(world.draw_commune(rng), rng)
         elif change == 1:
-            r["presentation_detail"] = self.pool.one("presentation_detail", rng, "")
+            r["presentation_detail"] = base.description(rng)
         else:
             r["site_web"] = f"https://www.{world.slug(r['nom'], 30)}.fr"
         r["date_maj"] = datetime.combine(ctx.yesterday(), time(18, 0),

@@ -57,10 +57,10 @@ class Mediation(base.Generator):
             conditions_acces=_joined(self.vocab["frais"], rng, 1),
             modalites_accompagnement=_joined(self.vocab["types"], rng, 2),
             publics_accueillis=_joined(self.vocab["publics"], rng, 3) if rng.random() < 0.6 else "",
-            presentation_resume=rng.choice(base.texts())[:280] if rng.random() < 0.3 else "",
+            presentation_resume=base.description(rng, 2)[:280] if rng.random() < 0.3 else "",
         )
         if rng.random() < 0.1:
-            r["presentation_detail"] = noise.html(rng.choice(base.texts()))
+            r["presentation_detail"] = noise.html(base.description(rng))
         r = {k: v for k, v in r.items() if v not in ("", None)}  # the exports leave out empty fields
         if noise.invalid():
             _invalidate(r, ctx)

@@ -39,7 +39,6 @@ class Soliguide(base.Generator):
         self.service_templates = base.Templates([s for p in places for s in p.get("services_all") or []])
         self.pool = base.Pools(places)
         self.covered, self.categories = _mapped_categories()
-        self.texts = base.texts()
         self.next_id = 100_000
 
     def hours(self, rng) -> Record:
@@ -57,7 +56,7 @@ class Soliguide(base.Generator):
         oid = f"{rng.getrandbits(96):024x}"
         s.update(
             categorie=int(code), serviceObjectId={"$oid": oid} if rng.random() < 0.5 else oid,
-            description=ctx.noise.html(rng.choice(self.texts)) if rng.random() < 0.4 else None,
+            description=ctx.noise.html(base.description(rng, 3)) if rng.random() < 0.4 else None,
             differentHours=rng.random() < 0.2,
         )
         s["hours"] = self.hours(rng) if s["differentHours"] else lieu_hours
@@ -96,7 +95,7 @@ class Soliguide(base.Generator):
         hours = self.hours(rng)
         r.update(
             lieu_id=lieu_id, name=place.nom, seo_url=f"{world.slug(place.nom, 50)}-{lieu_id}",
-            description=noise.html(rng.choice(self.texts)) if rng.random() < 0.85 else "",
+            description=noise.html(base.description(rng)) if rng.random() < 0.85 else "",
             entity={**(r.get("entity") or {}), "mail": place.courriel if rng.random() < 0.5 else "",
                     "phones": phones, "website": place.site_web},
             position=position, newhours=hours,
