@@ -68,31 +68,55 @@ def _archives(work: Path, scale: float, seed: int, invalid: float, fresh: bool) 
     return result
 
 
-def _run(work: Path, run_id: str, reference_date: date, label: str) -> dict[str, Any]:
-    """One `datainclusion run --replay`, measured; its stage times and counts from the warehouse."""
+def _query(con: duckdb.DuckDBPyConnection, sql: str, table: str) -> list[tuple]:
+    """Rows of a query, none when its table does not exist (a run stopped before making it)."""
+    found = con.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchall()[0][0]
+    return con.execute(sql).fetchall() if found else []
+
+
+def _stage_windows(measured: measure.Measured, order: list[str]) -> dict[str, tuple[float, float]]:
+    """(start, end) of each stage in the process's time, from when the run logged each stage's name."""
+    starts = {}
+    for at, line in measured.lines:
+        if line.strip() in order and line.strip() not in starts:
+            starts[line.strip()] = at
+    names = sorted(starts, key=starts.get)
+    return {name: (starts[name], starts[names[i + 1]] if i + 1 < len(names) else measured.seconds)
+            for i, name in enumerate(names)}
+
+
+def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: float | None) -> dict[str, Any]:
+    """One `datainclusion run --replay`, measured; its stage times and counts from the warehouse (from its
+    log when it was stopped at `timeout`)."""
     data, warehouse_path = work / "data", work / "data" / "warehouse.duckdb"
     command = [str(BIN / "datainclusion"), "run", "--data-dir", str(data), "--warehouse", str(warehouse_path),
                "--dist", str(work / "dist"), "--reference-date", reference_date.isoformat(), "--replay", run_id]
-    measured = measure.run(command, env=dict(os.environ), log=work / f"run-{label}.log")
+    measured = measure.run(command, env=dict(os.environ), log=work / f"run-{label}.log", timeout=timeout)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        status, counts = con.execute(
-            "select status, counts from runs order by started_at desc limit 1").fetchall()[0]
+        status, counts = con.execute("select status, counts from runs order by started_at desc limit 1").fetchall()[0]
         counts = json.loads(counts or "{}")
-        accounting = con.execute(
-            "select source, entity, raw, published, quarantined, excluded, balanced from int__accounting order by all"
-        ).fetchall()
-        changes = con.execute('select "table", kind, count(*) from int__changes group by all order by all').fetchall() \
-            if label == "next-day" else []
+        accounting = _query(con, "select source, entity, raw, published, quarantined, excluded, balanced "
+                                 "from int__accounting order by all", "int__accounting")
+        changes = _query(con, 'select "table", kind, count(*) from int__changes group by all order by all',
+                         "int__changes") if label == "next-day" else []
     order = [name for name, _ in STAGES]
-    timings = {name: counts.get("timings", {}).get(name) for name in order if name in counts.get("timings", {})}
-    stage_peaks = _peaks_by_stage(measured, timings)
+    windows = _stage_windows(measured, order)
+    recorded = counts.get("timings", {})
+    if recorded:
+        timings = {name: recorded[name] for name in order if name in recorded}
+    else:  # stopped: the stages it reached, from its log (the last one unfinished)
+        timings = {name: round(end - begin, 1) for name, (begin, end) in windows.items()}
+        status = "stopped after the time limit" if measured.timed_out else status
     first_site = next((i for i, name in enumerate(order) if name in SITE_STAGES), len(order))
     check = counts.get("counts", {}).get("check", {})
+    peaks = {name: round(max((rss for t, rss in measured.samples if begin <= t <= end), default=0) / 2**30, 2)
+             for name, (begin, end) in windows.items()}
     return {
         "command": " ".join(command[1:]), "exit_code": measured.exit_code, "status": status,
+        "timed_out": measured.timed_out,
         "seconds": round(measured.seconds, 1), "peak_rss_gb": round(measured.peak_rss_bytes / 2**30, 2),
         "load": {"before": measured.load_before, "max": measured.load_max, "after": measured.load_after},
-        "timings": timings, "peak_rss_gb_by_stage": stage_peaks,
+        "timings": timings, "peak_rss_gb_by_stage": peaks,
         "stages_seconds": round(sum(v for v in timings.values() if v), 1),
         "before_site_seconds": round(sum(timings.get(n) or 0 for n in order[:first_site]), 1),
         "published": {"structures": check.get("structures"), "services": check.get("services")},
@@ -103,22 +127,6 @@ def _run(work: Path, run_id: str, reference_date: date, label: str) -> dict[str,
     }
 
 
-def _peaks_by_stage(measured: measure.Measured, timings: dict[str, float | None]) -> dict[str, float]:
-    """Peak RSS within each stage: stages run one after the other, after the start-up (wall time minus
-    their sum), so the memory samples fall into stages by time. An estimate: the edges are as fine as
-    the sampling."""
-    startup = measured.seconds - sum(v or 0 for v in timings.values())
-    edges, at = [], startup
-    for name, seconds in timings.items():
-        edges.append((name, at, at + (seconds or 0)))
-        at += seconds or 0
-    peaks = {}
-    for name, begin, end in edges:
-        inside = [rss for t, rss in measured.samples if begin <= t <= end]
-        peaks[name] = round(max(inside) / 2**30, 2) if inside else None
-    return peaks
-
-
 def _outputs(dist: Path) -> dict[str, Any]:
     """Bytes of every released file (the site summed apart)."""
     files = {p.relative_to(dist).as_posix(): p.stat().st_size for p in sorted(dist.rglob("*"))
@@ -127,15 +135,28 @@ def _outputs(dist: Path) -> dict[str, Any]:
     return {"files": files, "site_bytes": sum(site), "site_files": len(site), "total_bytes": sum(files.values()) + sum(site)}
 
 
+def _not_run(reason: str) -> dict[str, Any]:
+    """The figures of a run that was not made (the cold run did not end)."""
+    return {"status": f"not run ({reason})", "exit_code": None, "timed_out": False, "seconds": None,
+            "peak_rss_gb": 0.0, "load": {"before": 0.0, "max": 0.0, "after": 0.0}, "timings": {},
+            "peak_rss_gb_by_stage": {}, "stages_seconds": None, "before_site_seconds": None,
+            "published": {"structures": None, "services": None}, "accounting": [], "changes": [], "tail": []}
+
+
+def _n(value: Any) -> str:
+    return "–" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def verdicts(cold: dict[str, Any], next_day: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each target: the figure, the target and whether it is met."""
     peak = max(cold["peak_rss_gb"], next_day["peak_rss_gb"])
-    share = next_day["seconds"] / cold["seconds"] if cold["seconds"] else None
+    share = next_day["seconds"] / cold["seconds"] if cold["seconds"] and next_day["seconds"] else None
     return {
         "cold run (s)": {"figure": cold["seconds"], "target": f"< {TARGETS['cold_seconds']}",
-                         "met": cold["seconds"] < TARGETS["cold_seconds"]},
+                         "met": not cold["timed_out"] and cold["seconds"] < TARGETS["cold_seconds"]},
         "cold run before the site (s)": {"figure": cold["before_site_seconds"], "target": f"< {TARGETS['before_site_seconds']}",
-                                         "met": cold["before_site_seconds"] < TARGETS["before_site_seconds"]},
+                                         "met": not cold["timed_out"]
+                                         and cold["before_site_seconds"] < TARGETS["before_site_seconds"]},
         "next-day run / cold run": {"figure": round(share, 2) if share else None,
                                     "target": f"< {TARGETS['next_day_share_of_cold']}",
                                     "met": share is not None and share < TARGETS["next_day_share_of_cold"]},
@@ -156,11 +177,11 @@ def report(result: dict[str, Any]) -> list[str]:
         "work counts for up to 2), Python "
         f"{result['python']}, commit `{result['commit']}`.", "",
         f"Archive (`bench/generate.py`, seed {result['seed']}, {result['invalid']:.0%} of records with an invalid value): "
-        f"{_raw(cold, 'structures'):,} structures and "
-        f"{_raw(cold, 'services'):,} services in the producers' formats, {result['archive_bytes'] / 1e6:,.0f} MB, "
+        f"{_raw(result, 'structures'):,} structures and "
+        f"{_raw(result, 'services'):,} services in the producers' formats, {result['archive_bytes'] / 1e6:,.0f} MB, "
         f"generated in {gen[0]['seconds']} s (peak {gen[0]['peak_rss_gb']} GB); next day's archive in {gen[1]['seconds']} s. "
-        f"Published: {cold['published']['structures']:,} structures and {cold['published']['services']:,} services "
-        f"(cold), {nxt['published']['structures']:,} and {nxt['published']['services']:,} (next day).", "",
+        f"Published: {_n(cold['published']['structures'])} structures and {_n(cold['published']['services'])} services "
+        f"(cold), {_n(nxt['published']['structures'])} and {_n(nxt['published']['services'])} (next day).", "",
         "| target | figure | target | verdict |", "|---|---|---|---|",
     ]
     lines += [f"| {name} | {v['figure']} | {v['target']} | {mark(v['met'])} |" for name, v in result["verdicts"].items()]
@@ -189,8 +210,12 @@ def _commit() -> str:
         return "unknown"
 
 
-def _raw(run: dict[str, Any], entity: str) -> int:
-    return sum(row["raw"] for row in run["accounting"] if row["entity"] == entity)
+def _raw(result: dict[str, Any], entity: str) -> int:
+    """Raw records of an entity: the cold run's accounts, else the generator's total line."""
+    if result["cold"]["accounting"]:
+        return sum(row["raw"] for row in result["cold"]["accounting"] if row["entity"] == entity)
+    total = next(line for line in result["archives"]["generation"][0]["summary"] if line.startswith("total"))
+    return int(total.split()[1 if entity == "structures" else 2].replace(",", ""))
 
 
 def _archive_bytes(raw_dir: Path, run_id: str) -> int:
@@ -204,6 +229,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--invalid", type=float, default=0.01, help="share of records with an invalid value")
     parser.add_argument("--fresh-archive", action="store_true", help="regenerate the archives even if present")
+    parser.add_argument("--timeout", type=float, help="stop a run after this many seconds (its stages so far are kept)")
     args = parser.parse_args(argv or [])
     work = HERE / "work" / f"pipeline-s{args.scale:g}"
     work.mkdir(parents=True, exist_ok=True)
@@ -211,8 +237,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for stale in (work / "dist", work / "data" / "warehouse.duckdb", work / "data" / "warehouse.duckdb.wal"):
         shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
     first, second = archives["runs"]
-    cold = _run(work, first, REFERENCE_DATE, "cold")
-    next_day = _run(work, second, REFERENCE_DATE + timedelta(days=1), "next-day")
+    cold = _run(work, first, REFERENCE_DATE, "cold", args.timeout)
+    next_day = _not_run("the cold run was stopped") if cold["timed_out"] else \
+        _run(work, second, REFERENCE_DATE + timedelta(days=1), "next-day", args.timeout)
     suffix = ("" if args.scale == 1 else f" --scale {args.scale:g}") + ("" if args.invalid == 0.01 else f" --invalid {args.invalid:g}")
     result = {
         "date": date.today().isoformat(), "scale": args.scale, "seed": args.seed, "invalid": args.invalid, "machine": MACHINE,

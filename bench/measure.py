@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import threading
 import time
@@ -29,6 +30,8 @@ class Measured:
     load_max: float
     output: str = ""
     samples: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (seconds, RSS bytes)
+    lines: list[tuple[float, str]] = field(default_factory=list, repr=False)  # (seconds, line) as logged
+    timed_out: bool = False
 
 
 def load_average() -> float:
@@ -64,25 +67,41 @@ def tree_rss(pid: int) -> int:
 
 
 def run(command: list[str], env: dict[str, str] | None = None, interval: float = 0.25,
-        log: Path | None = None) -> Measured:
-    """Run `command`, its output to `log` (or kept), sampling memory and load until it ends."""
+        log: Path | None = None, timeout: float | None = None) -> Measured:
+    """Run `command`, its output to `log` (or kept), sampling memory, load and the log's new lines until it
+    ends, or until `timeout` seconds, when it is killed (with its children)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     load_before = load_average()
     handle = log.open("w") if log else subprocess.PIPE
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True)
-    load_max, samples = load_before, []
+    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    load_max, samples, lines, read = load_before, [], [], 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal load_max
+        nonlocal load_max, read
         while not done.wait(interval):
-            samples.append((round(time.perf_counter() - started, 2), tree_rss(process.pid)))
+            now = round(time.perf_counter() - started, 2)
+            samples.append((now, tree_rss(process.pid)))
             load_max = max(load_max, load_average())
+            if log and log.stat().st_size > read:
+                with log.open("rb") as tail:
+                    tail.seek(read)
+                    chunk = tail.read()
+                complete = chunk[:chunk.rfind(b"\n") + 1]
+                read += len(complete)
+                lines.extend((now, line) for line in complete.decode(errors="replace").splitlines())
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    output, _ = process.communicate()
+    timed_out = False
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        timed_out = True
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
@@ -93,4 +112,5 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if after > before:  # ru_maxrss is in KiB on Linux, and only grows
         peak = max(peak, after * 1024)
-    return Measured(process.returncode, seconds, peak, load_before, load_average(), load_max, output or "", samples)
+    return Measured(process.returncode, seconds, peak, load_before, load_average(), load_max, output or "", samples,
+                    lines, timed_out)
