@@ -26,7 +26,7 @@ class Kind:
 
 
 KINDS = {
-    "ccas": Kind(("CCAS de {c}", "Centre communal d'action sociale de {c}", "CCAS {c}"), "CCAS", communal=True, single=True),
+    "ccas": Kind(("CCAS de {c}", "Centre communal d'action sociale de {c}", "CCAS {c}"), "CCAS", single=True),
     "mairie": Kind(("Mairie de {c}", "Ville de {c}", "Hôtel de ville de {c}"), "MUNI", communal=True, single=True),
     "mission-locale": Kind(("Mission locale de {c}", "Mission locale {c} et environs", "Mission locale du pays de {c}"),
                            "ML", single=True),
@@ -78,13 +78,20 @@ def draw(ctx: "Context", source: str, kind: str, siret_share: float = 0.8) -> wo
     A place is one per name and commune (one per commune for the CCAS, the
     mairie…): when another source already holds it, this source gets the same
     place as it writes it (a true duplicate across sources); when this source
-    already holds it, the new one is an antenna, or lies in another commune.
+    already holds it, the new one lies in another commune, or (a big city
+    drawn again and again) is an association there, or an antenna.
     """
-    rng, spec = ctx.rng, KINDS[kind]
-    for _ in range(4):
-        commune = world.draw_commune(rng)
+    rng = ctx.rng
+    commune = world.draw_commune(rng)
+    for attempt in range(6):
+        if attempt == 4 and KINDS[kind].single:
+            kind = "association"
+        elif 0 < attempt < 4:
+            commune = world.draw_commune(rng)
+        spec = KINDS[kind]
         nom = name(kind, commune, rng)
-        key = (kind if spec.single else nom.lower(), commune.code_insee)
+        # One per commune: Paris, Lyon and Marseille have one CCAS, not one per arrondissement.
+        key = (kind, commune.commune_code) if spec.single else (nom.lower(), commune.code_insee)
         owner, place = ctx.registry.get(key, (None, None))
         if place is None:
             break

@@ -175,8 +175,10 @@ STREET_PEOPLE = ("Jean Jaurès", "Victor Hugo", "de la République", "du Génér
 
 
 def domain_of(nom: str, commune: Commune) -> str:
-    words = [w for w in slug(nom).split("-") if len(w) > 2][:3]
-    return "-".join(words or [slug(commune.nom)]) + (".org" if len(nom) % 3 == 0 else ".fr")
+    """A web domain of the place: two words of its name and its commune (a CCAS of each town has its own)."""
+    town = slug(commune.nom)
+    words = [w for w in slug(nom).split("-") if len(w) > 2 and w not in town.split("-")][:2]
+    return "-".join([*words, town]) + (".org" if len(nom) % 3 == 0 else ".fr")
 
 
 def make_place(key: str, kind: str, nom: str, commune: Commune, rng: random.Random,
@@ -186,7 +188,8 @@ def make_place(key: str, kind: str, nom: str, commune: Commune, rng: random.Rand
     number, voie = street(rng)
     domain = domain_of(nom, commune)
     local = rng.choice(("contact", "accueil", "secretariat", "direction", "info"))
-    courriel = f"{local}@{domain}" if rng.random() < 0.85 else f"{slug(nom, 20)}@{rng.choice(CONSUMER_DOMAINS)}"
+    courriel = f"{local}@{domain}" if rng.random() < 0.85 else \
+        f"{slug(nom, 14)}.{slug(commune.nom, 12)}@{rng.choice(CONSUMER_DOMAINS)}"
     return Place(
         key=key, kind=kind, nom=nom, numero=number, voie=voie,
         complement=rng.choice(COMPLEMENTS) if rng.random() < 0.15 else "",
