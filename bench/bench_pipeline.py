@@ -85,13 +85,15 @@ def _stage_windows(measured: measure.Measured, order: list[str]) -> dict[str, tu
             for i, name in enumerate(names)}
 
 
-def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: float | None) -> dict[str, Any]:
+def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: float | None,
+         max_rss_gb: float | None) -> dict[str, Any]:
     """One `datainclusion run --replay`, measured; its stage times and counts from the warehouse (from its
     log when it was stopped at `timeout`)."""
     data, warehouse_path = work / "data", work / "data" / "warehouse.duckdb"
     command = [str(BIN / "datainclusion"), "run", "--data-dir", str(data), "--warehouse", str(warehouse_path),
                "--dist", str(work / "dist"), "--reference-date", reference_date.isoformat(), "--replay", run_id]
-    measured = measure.run(command, env=dict(os.environ), log=work / f"run-{label}.log", timeout=timeout)
+    measured = measure.run(command, env=dict(os.environ), log=work / f"run-{label}.log", timeout=timeout,
+                           max_rss=int(max_rss_gb * 2**30) if max_rss_gb else None)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         status, counts = con.execute("select status, counts from runs order by started_at desc limit 1").fetchall()[0]
         counts = json.loads(counts or "{}")
@@ -106,14 +108,15 @@ def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: flo
         timings = {name: recorded[name] for name in order if name in recorded}
     else:  # stopped: the stages it reached, from its log (the last one unfinished)
         timings = {name: round(end - begin, 1) for name, (begin, end) in windows.items()}
-        status = "stopped after the time limit" if measured.timed_out else status
+        status = ("stopped after the time limit" if measured.timed_out
+                  else f"stopped above {max_rss_gb} GB" if measured.over_memory else status)
     first_site = next((i for i, name in enumerate(order) if name in SITE_STAGES), len(order))
     check = counts.get("counts", {}).get("check", {})
     peaks = {name: round(max((rss for t, rss in measured.samples if begin <= t <= end), default=0) / 2**30, 2)
              for name, (begin, end) in windows.items()}
     return {
         "command": " ".join(command[1:]), "exit_code": measured.exit_code, "status": status,
-        "timed_out": measured.timed_out,
+        "timed_out": measured.timed_out or measured.over_memory,
         "seconds": round(measured.seconds, 1), "peak_rss_gb": round(measured.peak_rss_bytes / 2**30, 2),
         "load": {"before": measured.load_before, "max": measured.load_max, "after": measured.load_after},
         "timings": timings, "peak_rss_gb_by_stage": peaks,
@@ -230,6 +233,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--invalid", type=float, default=0.01, help="share of records with an invalid value")
     parser.add_argument("--fresh-archive", action="store_true", help="regenerate the archives even if present")
     parser.add_argument("--timeout", type=float, help="stop a run after this many seconds (its stages so far are kept)")
+    parser.add_argument("--max-rss-gb", type=float, help="stop a run whose processes hold more memory than this")
     args = parser.parse_args(argv or [])
     work = HERE / "work" / f"pipeline-s{args.scale:g}"
     work.mkdir(parents=True, exist_ok=True)
@@ -237,9 +241,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for stale in (work / "dist", work / "data" / "warehouse.duckdb", work / "data" / "warehouse.duckdb.wal"):
         shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
     first, second = archives["runs"]
-    cold = _run(work, first, REFERENCE_DATE, "cold", args.timeout)
+    cold = _run(work, first, REFERENCE_DATE, "cold", args.timeout, args.max_rss_gb)
     next_day = _not_run("the cold run was stopped") if cold["timed_out"] else \
-        _run(work, second, REFERENCE_DATE + timedelta(days=1), "next-day", args.timeout)
+        _run(work, second, REFERENCE_DATE + timedelta(days=1), "next-day", args.timeout, args.max_rss_gb)
     suffix = ("" if args.scale == 1 else f" --scale {args.scale:g}") + ("" if args.invalid == 0.01 else f" --invalid {args.invalid:g}")
     result = {
         "date": date.today().isoformat(), "scale": args.scale, "seed": args.seed, "invalid": args.invalid, "machine": MACHINE,

@@ -32,6 +32,7 @@ class Measured:
     samples: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (seconds, RSS bytes)
     lines: list[tuple[float, str]] = field(default_factory=list, repr=False)  # (seconds, line) as logged
     timed_out: bool = False
+    over_memory: bool = False
 
 
 def load_average() -> float:
@@ -67,16 +68,17 @@ def tree_rss(pid: int) -> int:
 
 
 def run(command: list[str], env: dict[str, str] | None = None, interval: float = 0.25,
-        log: Path | None = None, timeout: float | None = None) -> Measured:
+        log: Path | None = None, timeout: float | None = None, max_rss: int | None = None) -> Measured:
     """Run `command`, its output to `log` (or kept), sampling memory, load and the log's new lines until it
-    ends, or until `timeout` seconds, when it is killed (with its children)."""
+    ends; it is killed (with its children) after `timeout` seconds, or when its tree holds more than
+    `max_rss` bytes (the machine is shared: better a stopped benchmark than a machine out of memory)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     load_before = load_average()
     handle = log.open("w") if log else subprocess.PIPE
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
-    load_max, samples, lines, read = load_before, [], [], 0
+    load_max, samples, lines, read, over = load_before, [], [], 0, threading.Event()
     done = threading.Event()
 
     def sample() -> None:
@@ -85,6 +87,9 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
             now = round(time.perf_counter() - started, 2)
             samples.append((now, tree_rss(process.pid)))
             load_max = max(load_max, load_average())
+            if max_rss and samples[-1][1] > max_rss and not over.is_set():
+                over.set()
+                os.killpg(process.pid, signal.SIGKILL)
             if log and log.stat().st_size > read:
                 with log.open("rb") as tail:
                     tail.seek(read)
@@ -113,4 +118,4 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
     if after > before:  # ru_maxrss is in KiB on Linux, and only grows
         peak = max(peak, after * 1024)
     return Measured(process.returncode, seconds, peak, load_before, load_average(), load_max, output or "", samples,
-                    lines, timed_out)
+                    lines, timed_out, over.is_set())
