@@ -62,8 +62,8 @@ class Context:
     plan: Plan
     rng: random.Random
     places: dict[str, list[world.Place]] = field(default_factory=dict)
-    # (kind or name, code INSEE) -> (source, place): who already holds which place (see `kinds.draw`).
-    registry: dict[tuple[str, str], tuple[str, world.Place]] = field(default_factory=dict)
+    # (kind or name, code INSEE) -> (sources, place): which sources already hold which place (see `kinds.draw`).
+    registry: dict[tuple[str, str], tuple[set[str], world.Place]] = field(default_factory=dict)
     noise: noise.Noise = field(init=False)
 
     def __post_init__(self) -> None:

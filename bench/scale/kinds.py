@@ -92,10 +92,11 @@ def draw(ctx: "Context", source: str, kind: str, siret_share: float = 0.8) -> wo
         nom = name(kind, commune, rng)
         # One per commune: Paris, Lyon and Marseille have one CCAS, not one per arrondissement.
         key = (kind, commune.commune_code) if spec.single else (nom.lower(), commune.code_insee)
-        owner, place = ctx.registry.get(key, (None, None))
+        owners, place = ctx.registry.get(key, (set(), None))
         if place is None:
             break
-        if owner != source:
+        if source not in owners:  # known to other sources, not yet to this one: the same place
+            owners.add(source)
             return world.as_written_elsewhere(place, rng)
     else:
         nom = f"{nom} ({rng.choice(SITES)})"
@@ -103,7 +104,7 @@ def draw(ctx: "Context", source: str, kind: str, siret_share: float = 0.8) -> wo
     communal = spec.communal and commune.siren
     place = world.make_place(f"{source}:{len(ctx.registry)}", kind, nom, commune, rng,
                              siren=commune.siren if communal else None, siret_share=siret_share)
-    ctx.registry[key] = (source, place)
+    ctx.registry[key] = ({source}, place)
     return place
 
 
