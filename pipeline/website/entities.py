@@ -1,0 +1,137 @@
+"""Structure pages and the per-record API files, one unit per structure.
+
+A structure's unit is its page, its `api/v1/structures/{id}.json` and the
+`api/v1/services/{id}.json` of its services; its key is the md5 of its
+document in `site_structures`, so an unchanged structure is linked from the
+last build without being read. Changed ones are rendered in worker processes
+(the machine's cores), each writing its own files.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.website import api, search, templates
+from pipeline.website.config import SiteConfig
+from pipeline.website.output import FileEntry, Output, write_file
+
+SIRET_LABELS = {
+    "valide": "vérifié dans SIRENE, établissement ouvert",
+    "successeur": "établissement fermé, remplacé par son successeur",
+    "inconnu": "absent du répertoire SIRENE",
+    "invalide": "numéro invalide, non publié",
+    "ferme": "établissement fermé",
+}
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class EntityContext:
+    """What every structure page needs besides its own document."""
+
+    site: SiteConfig
+    source_titles: dict[str, str]
+    departements: dict[str, str]
+    extensions: tuple[tuple[str, str], ...]
+    service_extensions: tuple[tuple[str, str], ...]
+
+
+def _points(doc: dict[str, Any]) -> list[list[Any]]:
+    """Map points: the structure, then its services at other places."""
+    points, seen = [], set()
+    candidates = [doc["record"]] + [item["record"] for item in doc["services"]]
+    for record in candidates:
+        lat, lon = record.get("latitude"), record.get("longitude")
+        if lat is None or lon is None or (lat, lon) in seen:
+            continue
+        seen.add((lat, lon))
+        points.append([round(lat, 6), round(lon, 6), record["nom"]])
+    return points
+
+
+def render_structure(doc: dict[str, Any], ctx: EntityContext) -> list[tuple[str, str]]:
+    """The files of one structure: page, structure JSON, one JSON per service."""
+    record = doc["record"]
+    services = [item["record"] for item in doc["services"]]
+    page = templates.structure_page(record["id"])
+    source_title = ctx.source_titles.get(record["source"], record["source"])
+    departement_nom = ctx.departements.get(doc["departement"] or "", doc["departement"])
+    html = templates.render(
+        "structure.html", page, site=ctx.site, doc=doc, source_title=source_title,
+        source_titles=ctx.source_titles, departement_nom=departement_nom,
+        siret_label=SIRET_LABELS.get(doc["siret_statut"] or ""),
+        extensions=ctx.extensions, service_extensions=ctx.service_extensions,
+        points=_points(doc), api_path=api.structure_path(record["id"]), excerpt_chars=search.EXCERPT_CHARS,
+        thematiques=sorted({t for v in services for t in v.get("thematiques") or []}),
+    )
+    files = [(page, html), (api.structure_path(record["id"]),
+                           api.dumps(api.structure_document(record, services, ctx.site.base_url)))]
+    files += [(api.service_path(v["id"]), api.dumps(v)) for v in services]
+    return files
+
+
+def _render_batch(root: str, ctx: EntityContext, batch: list[tuple[str, str, str]]) -> list[tuple[str, str, list[FileEntry]]]:
+    out = []
+    for record_id, key, payload in batch:
+        files = render_structure(json.loads(payload), ctx)
+        out.append((record_id, key, [write_file(Path(root), rel, content) for rel, content in files]))
+    return out
+
+
+def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> dict[str, str]:
+    """Link the unchanged structures; return the unit keys of the others, by id."""
+    todo = {}
+    for record_id, key in con.execute("select id, key from site_structures").fetchall():
+        unit_key = out.unit_key(key)
+        if not out.reuse(f"structure:{record_id}", unit_key):
+            todo[record_id] = unit_key
+    return todo
+
+
+def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str]):
+    con.register("site_todo", pa.table({"id": pa.array(sorted(todo), pa.string())}))
+    try:
+        cursor = con.execute("select s.id, s.payload from site_structures as s semi join site_todo as t using (id) order by s.id")
+        while rows := cursor.fetchmany(BATCH):
+            yield [(record_id, todo[record_id], payload) for record_id, payload in rows]
+    finally:
+        con.unregister("site_todo")
+
+
+def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, workers: int | None = None) -> int:
+    """Write every structure's unit; returns how many were rendered (the others were linked)."""
+    todo = _changed(con, out)
+    if not todo:
+        return 0
+    workers = workers or min(os.cpu_count() or 1, 4)
+    root = str(out.root)
+    if workers == 1 or len(todo) < 2 * BATCH:
+        for batch in _batches(con, todo):
+            for record_id, key, entries in _render_batch(root, ctx, batch):
+                out.record(f"structure:{record_id}", key, entries)
+        return len(todo)
+    # Workers only render and write files (no DuckDB, no shared state), so fork is safe and cheap.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque[Future] = deque()
+        for batch in _batches(con, todo):
+            pending.append(pool.submit(_render_batch, root, ctx, batch))
+            if len(pending) > 2 * workers:
+                _collect(out, pending.popleft())
+        while pending:
+            _collect(out, pending.popleft())
+    return len(todo)
+
+
+def _collect(out: Output, future: Future) -> None:
+    for record_id, key, entries in future.result():
+        out.record(f"structure:{record_id}", key, entries)

@@ -1,0 +1,174 @@
+"""Writing the site incrementally: a file whose inputs did not change is linked from the last build.
+
+Every output belongs to a *unit* (one structure, one département, one page…)
+with a *key*: a hash of everything the unit's files are made from, mixed with
+the builder's fingerprint (templates, assets, code, configuration). The build
+manifest (`.site-build.json`, beside `site/` in the release) records, per unit,
+its key and its files with their sha256 and size. When a unit's key is the same
+as in the previous release, its files are hard-linked from there (copied when
+linking is impossible) instead of being rendered again. Files are never
+written through an existing path, so the previous release is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST_NAME = ".site-build.json"
+MANIFEST_VERSION = 1
+
+FileEntry = tuple[str, str, int]  # relative path, sha256 (API files only, else ""), bytes
+HASHED = "api/"
+# Folders this process already created (file creation is the costly part of a build).
+_MADE: set[Path] = set()
+
+
+def digest(*parts: str | bytes) -> str:
+    """A sha256 of strings or bytes, each part length-prefixed so concatenations cannot collide."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+@dataclass
+class Stats:
+    written: int = 0
+    linked: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class Output:
+    """The site folder being built, the previous build and their manifests."""
+
+    root: Path
+    fingerprint: str
+    previous_root: Path | None = None
+    previous_units: dict[str, list] = field(default_factory=dict)
+    units: dict[str, list] = field(default_factory=dict)
+    stats: Stats = field(default_factory=Stats)
+    _dirs: set[Path] = field(default_factory=set)
+
+    @classmethod
+    def open(cls, root: Path, fingerprint: str, previous_release: Path | None) -> "Output":
+        """An output in `root` (a release's `site/`), reusing `previous_release`'s site when possible."""
+        root.mkdir(parents=True, exist_ok=True)
+        previous_units: dict[str, list] = {}
+        previous_root = None
+        if previous_release is not None and (previous_release / MANIFEST_NAME).is_file():
+            manifest = json.loads((previous_release / MANIFEST_NAME).read_text(encoding="utf-8"))
+            if manifest.get("version") == MANIFEST_VERSION and manifest.get("fingerprint") == fingerprint:
+                previous_units = manifest["units"]
+                previous_root = previous_release / "site"
+        return cls(root, fingerprint, previous_root, previous_units)
+
+    def unit_key(self, *parts: str | bytes) -> str:
+        return digest(self.fingerprint, *parts)
+
+    def reuse(self, unit: str, key: str) -> bool:
+        """Link the unit's files from the previous build if its key is unchanged; True when done."""
+        previous = self.previous_units.get(unit)
+        if previous is None or previous[0] != key or self.previous_root is None:
+            return False
+        linked: list[str] = []
+        try:
+            for rel, _, _ in previous[1]:
+                self._link(rel)
+                linked.append(rel)
+        except FileNotFoundError:  # the previous release lost a file: render the unit again
+            for rel in linked:
+                (self.root / rel).unlink(missing_ok=True)
+            return False
+        self.stats.linked += len(linked)
+        self.stats.bytes += sum(e[2] for e in previous[1])
+        self.units[unit] = previous
+        return True
+
+    def write(self, unit: str, key: str, files: Iterable[tuple[str, str | bytes]]) -> list[FileEntry]:
+        """Write a unit's files (relative path, content) and record them under its key."""
+        entries = [self._write(rel, content) for rel, content in files]
+        self.units[unit] = [key, [list(e) for e in entries]]
+        return entries
+
+    def unit(self, unit: str, key: str, render: Callable[[], Iterable[tuple[str, str | bytes]]]) -> None:
+        """Reuse the unit if unchanged, else render and write it."""
+        if not self.reuse(unit, key):
+            self.write(unit, key, render())
+
+    def record(self, unit: str, key: str, entries: list[FileEntry]) -> None:
+        """Record files written by someone else (a worker process, an external tool)."""
+        self.units[unit] = [key, [list(e) for e in entries]]
+        self.stats.written += len(entries)
+        self.stats.bytes += sum(e[2] for e in entries)
+
+    def files(self) -> list[FileEntry]:
+        """Every file of the build, sorted by path."""
+        return sorted((tuple(e) for _, (_, entries) in self.units.items() for e in entries))  # type: ignore[misc]
+
+    def save(self, release: Path) -> Path:
+        path = release / MANIFEST_NAME
+        manifest = {"version": MANIFEST_VERSION, "fingerprint": self.fingerprint,
+                    "units": dict(sorted(self.units.items()))}
+        path.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        return path
+
+    def _ensure_dir(self, path: Path) -> None:
+        parent = path.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+
+    def _write(self, rel: str, content: str | bytes) -> FileEntry:
+        path = self.root / rel
+        self._ensure_dir(path)
+        entry = write_file(self.root, rel, content, make_dirs=False)
+        self.stats.written += 1
+        self.stats.bytes += entry[2]
+        return entry
+
+    def _link(self, rel: str) -> None:
+        assert self.previous_root is not None
+        source, target = self.previous_root / rel, self.root / rel
+        self._ensure_dir(target)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            target.unlink()
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+
+def write_file(root: Path, rel: str, content: str | bytes, make_dirs: bool = True) -> FileEntry:
+    """Write one new file (never through an existing link); returns its entry.
+
+    Only the API's files get a sha256 (listed by `api/v1/index.json`); other
+    files are recorded with their size alone, which keeps the manifest small.
+    """
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    path = root / rel
+    if make_dirs and path.parent not in _MADE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path.parent)
+    try:
+        handle = open(path, "xb")
+    except FileExistsError:
+        path.unlink()
+        handle = open(path, "xb")
+    with handle:
+        handle.write(data)
+    return rel, hashlib.sha256(data).hexdigest() if rel.startswith(HASHED) else "", len(data)
+
+
+def file_entry(path: Path, rel: str) -> FileEntry:
+    """The entry of a file written by an external tool (outside the API: size only)."""
+    return rel, "", path.stat().st_size

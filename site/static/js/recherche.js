@@ -1,0 +1,109 @@
+// Search page: queries the Pagefind index in the browser. Results are built as
+// DOM nodes; only Pagefind's <mark> highlights become elements, the rest is text.
+
+const LIMIT = 20;
+const section = document.querySelector("[data-recherche]");
+const form = section.querySelector("form");
+const status = section.querySelector("[data-count]");
+const list = section.querySelector("[data-results]");
+const root = section.dataset.root;
+let pagefind;
+let generation = 0;
+
+function pageUrl(url) {
+  return new URL(url, document.baseURI).href;
+}
+
+function appendExcerpt(target, excerpt) {
+  let marked = false;
+  for (const part of (excerpt || "").split(/(<mark>|<\/mark>)/)) {
+    if (part === "<mark>" || part === "</mark>") {
+      marked = part === "<mark>";
+      continue;
+    }
+    const text = part.replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+    if (marked) {
+      const mark = document.createElement("mark");
+      mark.textContent = text;
+      target.append(mark);
+    } else {
+      target.append(text);
+    }
+  }
+}
+
+function element(tag, text, attributes = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+function renderResult(data) {
+  const item = element("li");
+  const title = element("h2", undefined, { class: "fr-h5 fr-mb-1v" });
+  title.append(element("a", data.meta.title || data.url, { href: pageUrl(data.url) }));
+  item.append(title);
+  const details = [data.meta.commune, data.meta.source].filter(Boolean).join(" · ");
+  if (details) item.append(element("p", details, { class: "fr-text--sm fr-mb-1v" }));
+  const excerpt = element("p", undefined, { class: "fr-mb-1v" });
+  appendExcerpt(excerpt, data.excerpt);
+  item.append(excerpt);
+  const services = (data.sub_results || []).filter((sub) => sub.url.includes("#"));
+  if (services.length) {
+    const sub = element("ul");
+    for (const service of services.slice(0, 5)) {
+      const li = element("li");
+      li.append(element("a", service.title, { href: pageUrl(service.url) }));
+      sub.append(li);
+    }
+    item.append(sub);
+  }
+  return item;
+}
+
+async function run() {
+  const current = ++generation;
+  const values = Object.fromEntries(new FormData(form));
+  const query = (values.q || "").trim();
+  const filters = {};
+  for (const name of ["departement", "thematique", "source"]) {
+    if (values[name]) filters[name] = values[name];
+  }
+  const params = new URLSearchParams(Object.entries(values).filter(([, v]) => v));
+  history.replaceState(null, "", params.size ? `?${params}` : location.pathname);
+  if (!query && Object.keys(filters).length === 0) {
+    list.replaceChildren();
+    status.textContent = "Saisissez un nom, une commune, un thème…";
+    return;
+  }
+  pagefind = pagefind || await import(new URL(root + "pagefind/pagefind.js", document.baseURI).href);
+  const search = await pagefind.search(query || null, { filters });
+  if (current !== generation || !search) return;
+  const results = await Promise.all(search.results.slice(0, LIMIT).map((r) => r.data()));
+  if (current !== generation) return;
+  status.textContent = `${search.results.length} résultat(s)` + (search.results.length > LIMIT ? ` ; les ${LIMIT} premiers sont affichés.` : ".");
+  list.replaceChildren(...results.map(renderResult));
+  section.dataset.ready = "true";
+}
+
+const params = new URLSearchParams(location.search);
+for (const field of form.elements) {
+  if (field.name && params.has(field.name)) field.value = params.get(field.name);
+}
+function start() {
+  run().catch((error) => {
+    status.textContent = `La recherche n’a pas pu se charger (${error.message}).`;
+  });
+}
+
+let timer;
+form.addEventListener("input", () => {
+  clearTimeout(timer);
+  timer = setTimeout(start, 250);
+});
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  start();
+});
+start();

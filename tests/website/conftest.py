@@ -1,0 +1,22 @@
+"""A release built from the DORA sample plus hostile records, shared by the site tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Workspace
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dora_xss"
+# Same-origin map tiles, served by the browser tests' server: nothing leaves 127.0.0.1.
+TILES = "/tiles/{z}/{x}/{y}.png"
+
+
+@pytest.fixture(scope="session")
+def site_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """`datainclusion run --source dora --input <fixture>`: the sample and the hostile records."""
+    ws = Workspace(tmp_path_factory.mktemp("site-run"), extra_env={"DATAINCLUSION_SITE_TILES_URL": TILES})
+    result = ws.run("--source", "dora", "--input", str(FIXTURE))
+    assert result.exit_code == 0, result.output
+    return ws

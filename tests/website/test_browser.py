@@ -1,0 +1,215 @@
+"""The site in a real headless Chromium: home, search, structure page, département filters, hostile text.
+
+A `http.server` on 127.0.0.1 serves the release (and blank map tiles); every
+page is checked for console errors and for `window.__xss`, which the hostile
+records set if any of their text ever runs. Screenshots go to `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline import sources as source_registry
+from pipeline.paths import PROJECT_ROOT
+from pipeline.website import names
+from tests.conftest import Workspace
+from tests.website.test_site import EVIL_STRUCTURE
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMEDRIVER = shutil.which("chromedriver")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1600")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                       reason="chromium and chromium-driver are not installed (apt-get install -y chromium chromium-driver)"),
+]
+
+
+def _png(size: int = 256) -> bytes:
+    """A blank grey map tile."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\xe5" * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """The release folder, plus `/tiles/…` answered with a blank tile."""
+
+    tile = _png()
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/tiles/"):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(self.tile)))
+            self.end_headers()
+            self.wfile.write(self.tile)
+            return
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site_run: Workspace) -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_run.dist)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/site/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def wait(driver: object, script: str, timeout: float = 15) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return Boolean({script})"))
+
+
+def check(driver: object, name: str) -> None:
+    """No console error, no hostile script ever ran; a screenshot for the record."""
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    assert driver.execute_script("return window.__xss === undefined") is True
+    assert driver.execute_script(
+        "return document.querySelectorAll('img[src=\"x\"], svg[onload], [onerror], [onmouseover]').length") == 0
+
+
+def test_home_lists_every_source(browser: object, server: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "index.html")
+    table = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=sources] table")
+    listed = {a.text for a in table.find_elements(By.CSS_SELECTOR, "tbody th a")}
+    assert listed == {s.title for s in source_registry.discover()}
+    check(browser, "accueil")
+
+
+def test_search_finds_a_structure_and_its_page_shows_its_services(browser: object, server: str, site_run: Workspace) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "recherche/index.html")
+    browser.find_element(By.ID, "q").send_keys("ADF 02")
+    wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+    wait(browser, "[...document.querySelectorAll('[data-results] h2 a')].some(a => a.textContent === 'ADF 02 ADF')")
+    check(browser, "recherche")
+    link = next(a for a in browser.find_elements(By.CSS_SELECTOR, "[data-results] h2 a") if a.text == "ADF 02 ADF")
+    link.click()
+    wait(browser, "document.querySelector('h1') && document.querySelector('h1').textContent === 'ADF 02 ADF'")
+    shown = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".site-service h3")]
+    expected = [r[0] for r in site_run.query(
+        "select v.nom from pub__services as v join pub__structures as s on s.id = v.structure_id "
+        "where s.nom = 'ADF 02 ADF' order by v.id")]
+    assert shown == expected and len(expected) > 1
+    wait(browser, "document.querySelector('.leaflet-marker-icon')")
+    check(browser, "structure")
+
+
+def _filter_case(ws: Workspace) -> tuple[str, str]:
+    """A département and a thématique that some, not all, of its structures offer (most structures first)."""
+    return ws.query(
+        """
+        with located as (
+            select s.id, c.code_departement as dep from pub__structures as s
+            join ref__communes as c on c.code_insee = s.code_insee and c.type = 'commune-actuelle'
+        ),
+        offered as (
+            select l.dep, t, count(distinct l.id) as n from located as l
+            join (select structure_id, unnest(thematiques) as t from pub__services) as v on v.structure_id = l.id
+            group by all
+        ),
+        sizes as (select dep, count(*) as total from located group by dep)
+        select dep, t from offered join sizes using (dep) where n < total order by total desc, dep, n, t limit 1
+        """
+    )[0]
+
+
+def test_departement_page_filters_by_thematique(browser: object, server: str, site_run: Workspace) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    departement, thematique = _filter_case(site_run)
+    browser.get(server + f"territoires/{departement}/index.html")
+    wait(browser, "document.querySelector('[data-territoire]').dataset.ready")
+    everything = {li.get_attribute("data-structure") for li in browser.find_elements(By.CSS_SELECTOR, "[data-results] > li")}
+    assert everything == {r[0] for r in site_run.query(
+        "select s.id from pub__structures as s join ref__communes as c using (code_insee) "
+        "where c.code_departement = ? and c.type = 'commune-actuelle'", [departement])}
+    Select(browser.find_element(By.ID, "f-thematique")).select_by_value(thematique)
+    wait(browser, "location.search.includes('thematique=')")
+    shown = {li.get_attribute("data-structure") for li in browser.find_elements(By.CSS_SELECTOR, "[data-results] > li")}
+    expected = {r[0] for r in site_run.query(
+        "select distinct s.id from pub__structures as s join pub__services as v on v.structure_id = s.id "
+        "join ref__communes as c on c.code_insee = s.code_insee "
+        "where c.code_departement = ? and c.type = 'commune-actuelle' and list_contains(v.thematiques, ?)",
+        [departement, thematique])}
+    assert shown == expected and 0 < len(shown) < len(everything)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-count]").text.startswith(f"{len(shown)} structure(s)")
+    check(browser, "departement-filtre")
+
+
+def test_hostile_text_stays_inert_in_pages_search_and_map(browser: object, server: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    name = 'Piège <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> Structure'
+    browser.get(server + f"structures/{names.encode(EVIL_STRUCTURE)}.html")
+    assert browser.find_element(By.TAG_NAME, "h1").text == name
+    assert browser.find_element(By.CSS_SELECTOR, ".site-service h3").text == 'Service <svg onload="window.__xss=9"> piégé'
+    assert "onmouseover" in browser.find_element(By.TAG_NAME, "main").text
+    wait(browser, "document.querySelector('.leaflet-marker-icon')")
+    browser.find_element(By.CSS_SELECTOR, ".leaflet-marker-icon").click()
+    wait(browser, "document.querySelector('.leaflet-popup-content')")
+    assert browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content").get_attribute("textContent") == name
+    check(browser, "hostile-structure")
+
+    browser.get(server + "territoires/57/index.html")
+    wait(browser, "document.querySelector('[data-territoire]').dataset.ready")
+    assert name in browser.find_element(By.CSS_SELECTOR, "[data-results]").text
+    check(browser, "hostile-departement")
+
+    browser.get(server + "territoires/57/57463.html")
+    assert name in browser.find_element(By.TAG_NAME, "main").text
+    wait(browser, "document.querySelector('.leaflet-marker-icon')")
+    browser.execute_script("[...document.querySelectorAll('.leaflet-marker-icon')].find(m => m.title === arguments[0]).click()", name)
+    wait(browser, "document.querySelector('.leaflet-popup-content a')")
+    assert browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content a").get_attribute("textContent") == name
+    check(browser, "hostile-commune")
+
+    browser.get(server + "recherche/index.html?q=Pi%C3%A8ge")
+    wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+    titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "[data-results] h2 a")]
+    assert name in titles
+    check(browser, "hostile-recherche")
