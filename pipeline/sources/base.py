@@ -57,12 +57,16 @@ class RawFile:
 
 @dataclass
 class Record:
-    """One raw record of a stream, with where it came from (file and position)."""
+    """One raw record of a stream, with where it came from (file and position).
+
+    `data` is the record as JSON text: parsed objects take about ten times the
+    memory of their text, and a national run holds a whole source at once.
+    """
 
     stream: str
     file: str
     number: int
-    data: dict[str, Any]
+    data: str
 
 
 @dataclass

@@ -33,7 +33,8 @@ def parse_files(source: Source, files: list[RawFile]) -> tuple[dict[str, list[Re
     for file in files:
         if file.stream not in records:
             raise SourceError(f"{source.name}: file {file.name} belongs to unknown stream {file.stream!r}")
-        parsed = [Record(file.stream, file.name, n, data) for n, data in enumerate(source.parse(file), start=1)]
+        parsed = [Record(file.stream, file.name, n, json.dumps(data, ensure_ascii=False))
+                  for n, data in enumerate(source.parse(file), start=1)]
         records[file.stream].extend(parsed)
         counts[file.name] = len(parsed)
     return records, counts
@@ -138,7 +139,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, collec
                 "_run_id": pa.array([run_id] * len(records), pa.string()),
                 "_file": pa.array([r.file for r in records], pa.string()),
                 "_record_no": pa.array([r.number for r in records], pa.int32()),
-                "data": pa.array([json.dumps(r.data, ensure_ascii=False) for r in records], pa.string()),
+                "data": pa.array([r.data for r in records], pa.string()),
             }
         )
         name = raw_table(source, stream)
@@ -168,4 +169,6 @@ def run(ctx: RunContext) -> dict[str, dict[str, object]]:
         }
         ctx.log(f"collect {source.name}: {collected.status}, "
                 + ", ".join(f"{len(rs)} {stream}" for stream, rs in collected.records.items()))
+        # Loaded into the raw tables: drop the parsed payloads, the largest memory of a run.
+        collected.records = {}
     return summary

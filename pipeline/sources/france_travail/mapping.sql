@@ -17,8 +17,10 @@ with agences as (
     qualify code is null or row_number() over (partition by code order by _row desc) = 1
 ),
 
+-- One name per code: a commune nouvelle shares its code with its chef-lieu déléguée.
 communes as (
     select code_insee, nom from ref__communes
+    qualify row_number() over (partition by code_insee order by type <> 'commune-actuelle', nom) = 1
 ),
 
 horaires as (

@@ -73,7 +73,9 @@ vocab as (
 departements as (
     select l._row, coalesce(l.departement, c.code_departement, p.code_departement) as departement
     from lieux as l
-    left join ref__communes as c on c.code_insee = l.code_insee
+    -- one row per code: a commune nouvelle shares its code with its chef-lieu déléguée
+    left join (select code_insee, min(code_departement) as code_departement from ref__communes group by all) as c
+        on c.code_insee = l.code_insee
     left join (
         select cp.code_postal, min(c.code_departement) as code_departement
         from ref__codes_postaux as cp join ref__communes as c using (code_insee)

@@ -70,37 +70,46 @@ create or replace temp macro soliguide_closure_note(t, what) as
 
 create or replace table stg_soliguide__structures as
 with raw as (
-    select _row, data, data -> 'position' as pos, data -> 'tempInfos' as temp from raw_soliguide__lieux
+    -- Each place is parsed once into the fields read below (texts as VARCHAR, the rest as
+    -- JSON): a `->>` per field would parse the whole place, services included, for each.
+    select _row, d, d.position as pos, d.tempInfos as temp
+    from (select _row, json_transform(data, '{
+            "address": "VARCHAR", "codePostal": "VARCHAR", "country": "VARCHAR", "description": "VARCHAR",
+            "entity": "JSON", "lieu_id": "VARCHAR", "location": "JSON", "modalities": "JSON",
+            "name": "VARCHAR", "newhours": "JSON", "pays": "VARCHAR", "position": "JSON", "publics": "JSON",
+            "seo_url": "VARCHAR", "sources": "JSON", "tempInfos": "JSON", "updatedAt": "JSON",
+            "ville": "VARCHAR"
+        }') as d from raw_soliguide__lieux)
 ),
 
 typed as (
     select
         _row,
-        clean_text(data ->> 'lieu_id') as lieu_id,
-        clean_line(data ->> 'name') as nom,
-        soliguide_date(data -> 'updatedAt') as date_maj,
-        text_from_html(data ->> 'description') as description,
-        clean_text(data ->> 'seo_url') as seo_url,
-        clean_line(coalesce(pos ->> 'address', pos ->> 'adresse', data ->> 'address')) as adresse,
+        clean_text(d.lieu_id) as lieu_id,
+        clean_line(d.name) as nom,
+        soliguide_date(d.updatedAt) as date_maj,
+        text_from_html(d.description) as description,
+        clean_text(d.seo_url) as seo_url,
+        clean_line(coalesce(pos ->> 'address', pos ->> 'adresse', d.address)) as adresse,
         clean_line(coalesce(pos ->> 'additionalInformation', pos ->> 'complementAdresse')) as complement_adresse,
-        clean_text(coalesce(pos ->> 'postalCode', pos ->> 'codePostal', data ->> 'codePostal')) as code_postal,
-        clean_line(coalesce(pos ->> 'city', pos ->> 'ville', data ->> 'ville')) as commune,
+        clean_text(coalesce(pos ->> 'postalCode', pos ->> 'codePostal', d.codePostal)) as code_postal,
+        clean_line(coalesce(pos ->> 'city', pos ->> 'ville', d.ville)) as commune,
         clean_text(pos ->> 'cityCode') as city_code,
         clean_text(coalesce(pos ->> 'departmentCode', pos ->> 'departementCode')) as departement,
-        lower(clean_text(coalesce(pos ->> 'country', data ->> 'country', pos ->> 'pays', data ->> 'pays'))) as pays,
-        to_double(coalesce(pos -> 'location' ->> '$.coordinates[0]', data -> 'location' ->> '$.coordinates[0]')) as longitude,
-        to_double(coalesce(pos -> 'location' ->> '$.coordinates[1]', data -> 'location' ->> '$.coordinates[1]')) as latitude,
+        lower(clean_text(coalesce(pos ->> 'country', d.country, pos ->> 'pays', d.pays))) as pays,
+        to_double(coalesce(pos -> 'location' ->> '$.coordinates[0]', d.location ->> '$.coordinates[0]')) as longitude,
+        to_double(coalesce(pos -> 'location' ->> '$.coordinates[1]', d.location ->> '$.coordinates[1]')) as latitude,
         list_filter(
-            list_transform(from_json(data -> 'entity' -> 'phones', '[{"phoneNumber": "VARCHAR"}]'),
+            list_transform(from_json(d.entity -> 'phones', '[{"phoneNumber": "VARCHAR"}]'),
                 lambda p: clean_text(struct_extract(p, 'phoneNumber'))),
             lambda n: n is not null
         )[1] as telephone,
-        clean_text(data -> 'entity' ->> 'mail') as courriel,
-        clean_text(data -> 'entity' ->> 'website') as site_web,
-        list_transform(from_json(data -> 'sources', '[{"name": "VARCHAR"}]'), lambda s: clean_text(struct_extract(s, 'name'))) as sources,
-        soliguide_publics(data -> 'publics') as publics,
-        soliguide_modalities(data -> 'modalities') as modalites,
-        soliguide_hours(data -> 'newhours') as horaires,
+        clean_text(d.entity ->> 'mail') as courriel,
+        clean_text(d.entity ->> 'website') as site_web,
+        list_transform(from_json(d.sources, '[{"name": "VARCHAR"}]'), lambda s: clean_text(struct_extract(s, 'name'))) as sources,
+        soliguide_publics(d.publics) as publics,
+        soliguide_modalities(d.modalities) as modalites,
+        soliguide_hours(d.newhours) as horaires,
         case when soliguide_in_force(temp -> 'hours') then soliguide_hours(temp -> 'hours' -> 'hours') end
             as horaires_temporaires,
         case when soliguide_in_force(temp -> 'message') then
@@ -144,7 +153,13 @@ with nested as (
     select
         _row as lieu_row,
         generate_subscripts(json_extract(data, '$.services_all[*]'), 1) as rang,
-        unnest(json_extract(data, '$.services_all[*]')) as s
+        -- each service parsed once into the fields read below
+        json_transform(unnest(json_extract(data, '$.services_all[*]')), '{
+            "categorie": "VARCHAR", "category": "VARCHAR", "close": "JSON", "description": "VARCHAR",
+            "differentHours": "VARCHAR", "differentModalities": "VARCHAR", "differentPublics": "VARCHAR",
+            "hours": "JSON", "modalities": "JSON", "publics": "JSON", "saturated": "JSON",
+            "serviceObjectId": "JSON"
+        }') as s
     from raw_soliguide__lieux
 ),
 
@@ -153,18 +168,18 @@ typed as (
         row_number() over (order by n.lieu_row, n.rang) as _row,
         n.lieu_row,
         l.lieu_id,
-        clean_text(coalesce(n.s -> 'serviceObjectId' ->> '$."$oid"', n.s ->> 'serviceObjectId')) as id,
-        clean_text(n.s ->> 'categorie') as categorie,
-        coalesce(clean_text(n.s ->> 'category'), translate_one(clean_text(n.s ->> 'categorie'), v.m)) as category,
-        text_from_html(n.s ->> 'description') as description,
-        coalesce(try_cast(n.s ->> 'differentHours' as boolean), false) as horaires_differents,
-        soliguide_hours(n.s -> 'hours') as horaires,
-        lower(clean_text(n.s -> 'saturated' ->> 'status')) as saturation,
-        soliguide_closure_note(n.s -> 'close', 'Service') as note_fermeture,
-        coalesce(try_cast(n.s ->> 'differentModalities' as boolean), false) as modalites_differentes,
-        soliguide_modalities(n.s -> 'modalities') as modalites,
-        coalesce(try_cast(n.s ->> 'differentPublics' as boolean), false) as publics_differents,
-        soliguide_publics(n.s -> 'publics') as publics,
+        clean_text(coalesce(n.s.serviceObjectId ->> '$."$oid"', (n.s.serviceObjectId ->> '$'))) as id,
+        clean_text(n.s.categorie) as categorie,
+        coalesce(clean_text(n.s.category), translate_one(clean_text(n.s.categorie), v.m)) as category,
+        text_from_html(n.s.description) as description,
+        coalesce(try_cast(n.s.differentHours as boolean), false) as horaires_differents,
+        soliguide_hours(n.s.hours) as horaires,
+        lower(clean_text(n.s.saturated ->> 'status')) as saturation,
+        soliguide_closure_note(n.s.close, 'Service') as note_fermeture,
+        coalesce(try_cast(n.s.differentModalities as boolean), false) as modalites_differentes,
+        soliguide_modalities(n.s.modalities) as modalites,
+        coalesce(try_cast(n.s.differentPublics as boolean), false) as publics_differents,
+        soliguide_publics(n.s.publics) as publics,
         l.date_maj as lieu_date_maj,
         l._exclusion as lieu_exclusion
     from nested as n

@@ -1,0 +1,121 @@
+"""Run a command and measure it from outside: wall time, peak memory of its process tree, machine load.
+
+Memory is the resident set size (RSS) summed over the process and all its
+descendants, sampled from `/proc` every `interval` seconds, and checked
+against `getrusage(RUSAGE_CHILDREN).ru_maxrss` (the largest single child):
+the peak is the larger of the two.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+@dataclass
+class Measured:
+    exit_code: int
+    seconds: float
+    peak_rss_bytes: int
+    load_before: float
+    load_after: float
+    load_max: float
+    output: str = ""
+    samples: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (seconds, RSS bytes)
+    lines: list[tuple[float, str]] = field(default_factory=list, repr=False)  # (seconds, line) as logged
+    timed_out: bool = False
+    over_memory: bool = False
+
+
+def load_average() -> float:
+    """One-minute load average of the machine."""
+    return float((PROC / "loadavg").read_text().split()[0])
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for stat in PROC.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
+        ppid = int(text.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(stat.parent.name))
+    return tree
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and its descendants (0 once it is gone)."""
+    tree, total, todo = _children(), 0, [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        current = todo.pop()
+        try:
+            total += int((PROC / str(current) / "statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+        todo.extend(tree.get(current, []))
+    return total
+
+
+def run(command: list[str], env: dict[str, str] | None = None, interval: float = 0.25,
+        log: Path | None = None, timeout: float | None = None, max_rss: int | None = None) -> Measured:
+    """Run `command`, its output to `log` (or kept), sampling memory, load and the log's new lines until it
+    ends; it is killed (with its children) after `timeout` seconds, or when its tree holds more than
+    `max_rss` bytes (the machine is shared: better a stopped benchmark than a machine out of memory)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    load_before = load_average()
+    handle = log.open("w") if log else subprocess.PIPE
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    load_max, samples, lines, read, over = load_before, [], [], 0, threading.Event()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal load_max, read
+        while not done.wait(interval):
+            now = round(time.perf_counter() - started, 2)
+            samples.append((now, tree_rss(process.pid)))
+            load_max = max(load_max, load_average())
+            if max_rss and samples[-1][1] > max_rss and not over.is_set():
+                over.set()
+                os.killpg(process.pid, signal.SIGKILL)
+            if log and log.stat().st_size > read:
+                with log.open("rb") as tail:
+                    tail.seek(read)
+                    chunk = tail.read()
+                complete = chunk[:chunk.rfind(b"\n") + 1]
+                read += len(complete)
+                lines.extend((now, line) for line in complete.decode(errors="replace").splitlines())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    timed_out = False
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        timed_out = True
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if log:
+        handle.close()
+        output = log.read_text(errors="replace")
+    peak = max((rss for _, rss in samples), default=0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if after > before:  # ru_maxrss is in KiB on Linux, and only grows
+        peak = max(peak, after * 1024)
+    return Measured(process.returncode, seconds, peak, load_before, load_average(), load_max, output or "", samples,
+                    lines, timed_out, over.is_set())

@@ -1,0 +1,1 @@
+"""National-scale raw archives for the end-to-end benchmark (see `bench/generate.py`)."""
