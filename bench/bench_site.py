@@ -66,7 +66,8 @@ def _text(expr_len: str) -> str:
 
 
 def _title(expr_len: str) -> str:
-    return f"(select upper(left(t, 1)) || substr(t, 2) from (select {_text(expr_len)} as t))"
+    # A lambda, not a scalar subquery: DuckDB evaluates an uncorrelated subquery once for all rows.
+    return f"list_transform([{_text(expr_len)}], lambda t: upper(left(t, 1)) || substr(t, 2))[1]"
 
 
 def _defaults(table: str) -> dict[str, str]:
@@ -108,7 +109,7 @@ def make_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
         create or replace table pub__structures as
         with draws as (
             select n, random() * {total} as at,
-                   (select case {weights} else 'dora' end from (select random() as r)) as source
+                   list_transform([random()], lambda r: case {weights} else 'dora' end)[1] as source
             from range({STRUCTURES}) as t(n)
         ),
         placed as (select d.*, c.nom as commune_nom, c.codes_postaux, c.code_insee as commune_code, c.latitude as clat,
@@ -169,7 +170,7 @@ def _side_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table int__errors as
         select source, 'services' as entity, source || '--q' || n as record_id, 'structure_id' as field,
-               'foreign-key' as code, source || '--absente' as value
+               'foreign-key' as code, source || '--absente' as value, 'error' as severity
         from (select distinct source from pub__structures), range(40) as t(n)
     """)
     con.execute("create or replace table int__quarantine as select * from int__errors")

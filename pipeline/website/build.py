@@ -96,23 +96,27 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     titles = {s.name: s.title for s in inputs.sources}
     extensions = {t: tuple((f["name"], f.get("title") or f["name"]) for f in EXTENSION_FIELDS[t])
                   for t in ("structures", "services")}
-    rendered = entities.build(con, out, EntityContext(cfg, titles, departements, extensions["structures"],
-                                                      extensions["services"]), inputs.workers)
-    lap("structures")
     keys = con.execute("select coalesce(md5(string_agg(key, ',' order by id)), '') from site_structures").fetchall()[0][0]
     indexer = search.start(out, keys)
-    summary = territories.build(con, out, TerritoryContext(cfg, titles, departements))
-    lap("territories")
-    site_data = data.SiteData(
-        reference_date=inputs.reference_date, config=cfg,
-        sources=data.source_infos(con, inputs.sources, inputs.freshness),
-        downloads=_downloads(inputs.files, inputs.release), totals=data.totals(con),
-        changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release),
-    )
-    small = pages.build(con, out, site_data, summary, _example(con))
-    lap("pages")
-    indexed = search.finish(out, indexer)
-    lap("search")
+    try:
+        rendered = entities.build(con, out, EntityContext(cfg, titles, departements, extensions["structures"],
+                                                          extensions["services"]), inputs.workers, indexer)
+        lap("structures")
+        summary = territories.build(con, out, TerritoryContext(cfg, titles, departements))
+        lap("territories")
+        site_data = data.SiteData(
+            reference_date=inputs.reference_date, config=cfg,
+            sources=data.source_infos(con, inputs.sources, inputs.freshness),
+            downloads=_downloads(inputs.files, inputs.release), totals=data.totals(con),
+            changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release),
+        )
+        small = pages.build(con, out, site_data, summary, _example(con))
+        lap("pages")
+        indexed = search.finish(out, indexer)
+        lap("search")
+    finally:
+        if indexer is not None:
+            indexer.close()
     files = out.files()
     listed = "\n".join(f"{rel} {sha} {size}" for rel, sha, size in files if rel.startswith(api.API))
     out.unit("api:index", out.unit_key(listed, inputs.reference_date.isoformat()), lambda: [

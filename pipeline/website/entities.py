@@ -59,20 +59,25 @@ def _points(doc: dict[str, Any]) -> list[list[Any]]:
     return points
 
 
+def _context(doc: dict[str, Any], ctx: EntityContext) -> dict[str, Any]:
+    record = doc["record"]
+    return {
+        "site": ctx.site, "doc": doc, "source_titles": ctx.source_titles,
+        "source_title": ctx.source_titles.get(record["source"], record["source"]),
+        "departement_nom": ctx.departements.get(doc["departement"] or "", doc["departement"]),
+        "thematiques": sorted({t for item in doc["services"] for t in item["record"].get("thematiques") or []}),
+    }
+
+
 def render_structure(doc: dict[str, Any], ctx: EntityContext) -> list[tuple[str, str]]:
     """The files of one structure: page, structure JSON, one JSON per service."""
     record = doc["record"]
     services = [item["record"] for item in doc["services"]]
     page = templates.structure_page(record["id"])
-    source_title = ctx.source_titles.get(record["source"], record["source"])
-    departement_nom = ctx.departements.get(doc["departement"] or "", doc["departement"])
     html = templates.render(
-        "structure.html", page, site=ctx.site, doc=doc, source_title=source_title,
-        source_titles=ctx.source_titles, departement_nom=departement_nom,
-        siret_label=SIRET_LABELS.get(doc["siret_statut"] or ""),
+        "structure.html", page, **_context(doc, ctx), siret_label=SIRET_LABELS.get(doc["siret_statut"] or ""),
         extensions=ctx.extensions, service_extensions=ctx.service_extensions,
-        points=_points(doc), api_path=api.structure_path(record["id"]), excerpt_chars=search.EXCERPT_CHARS,
-        thematiques=sorted({t for v in services for t in v.get("thematiques") or []}),
+        points=_points(doc), api_path=api.structure_path(record["id"]),
     )
     files = [(page, html), (api.structure_path(record["id"]),
                            api.dumps(api.structure_document(record, services, ctx.site.base_url)))]
@@ -80,11 +85,25 @@ def render_structure(doc: dict[str, Any], ctx: EntityContext) -> list[tuple[str,
     return files
 
 
-def _render_batch(root: str, ctx: EntityContext, batch: list[tuple[str, str, str]]) -> list[tuple[str, str, list[FileEntry]]]:
+def search_document(doc: dict[str, Any], ctx: EntityContext) -> str:
+    """What Pagefind indexes for the structure's page (see `search`)."""
+    page = templates.structure_page(doc["record"]["id"])
+    return templates.render("recherche/document.html", page, **_context(doc, ctx), excerpt_chars=search.EXCERPT_CHARS)
+
+
+Rendered = tuple[str, str, list[FileEntry] | None, str | None]
+
+
+def _render_batch(root: str, ctx: EntityContext, searching: bool,
+                  batch: list[tuple[str, str | None, str]]) -> list[Rendered]:
+    """Per row (id, unit key or None when unchanged, document): its written files and its search document."""
     out = []
     for record_id, key, payload in batch:
-        files = render_structure(json.loads(payload), ctx)
-        out.append((record_id, key, [write_file(Path(root), rel, content) for rel, content in files]))
+        doc = json.loads(payload)
+        entries = None
+        if key is not None:
+            entries = [write_file(Path(root), rel, content) for rel, content in render_structure(doc, ctx)]
+        out.append((record_id, key or "", entries, search_document(doc, ctx) if searching else None))
     return out
 
 
@@ -98,7 +117,13 @@ def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> dict[str, str]:
     return todo
 
 
-def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str]):
+def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str], everything: bool):
+    """Rows to render (and, when `everything`, the unchanged ones too, for the search index only)."""
+    if everything:
+        cursor = con.execute("select id, payload from site_structures order by id")
+        while rows := cursor.fetchmany(BATCH):
+            yield [(record_id, todo.get(record_id), payload) for record_id, payload in rows]
+        return
     con.register("site_todo", pa.table({"id": pa.array(sorted(todo), pa.string())}))
     try:
         cursor = con.execute("select s.id, s.payload from site_structures as s semi join site_todo as t using (id) order by s.id")
@@ -108,30 +133,36 @@ def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str]):
         con.unregister("site_todo")
 
 
-def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, workers: int | None = None) -> int:
-    """Write every structure's unit; returns how many were rendered (the others were linked)."""
+def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, workers: int | None = None,
+          indexer: search.Indexer | None = None) -> int:
+    """Write every structure's unit and feed `indexer` every search document; returns how many were rendered."""
     todo = _changed(con, out)
-    if not todo:
+    if not todo and indexer is None:
         return 0
+    searching = indexer is not None
     workers = workers or min(os.cpu_count() or 1, 4)
     root = str(out.root)
-    if workers == 1 or len(todo) < 2 * BATCH:
-        for batch in _batches(con, todo):
-            for record_id, key, entries in _render_batch(root, ctx, batch):
+
+    def collect(results: list[Rendered]) -> None:
+        for record_id, key, entries, document in results:
+            if entries is not None:
                 out.record(f"structure:{record_id}", key, entries)
+            if document is not None:
+                assert indexer is not None
+                indexer.add(templates.structure_page(record_id), document)
+
+    batches = _batches(con, todo, searching)
+    if workers == 1 or (len(todo) < 2 * BATCH and not searching):
+        for batch in batches:
+            collect(_render_batch(root, ctx, searching, batch))
         return len(todo)
     # Workers only render and write files (no DuckDB, no shared state), so fork is safe and cheap.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         pending: deque[Future] = deque()
-        for batch in _batches(con, todo):
-            pending.append(pool.submit(_render_batch, root, ctx, batch))
+        for batch in batches:
+            pending.append(pool.submit(_render_batch, root, ctx, searching, batch))
             if len(pending) > 2 * workers:
-                _collect(out, pending.popleft())
+                collect(pending.popleft().result())
         while pending:
-            _collect(out, pending.popleft())
+            collect(pending.popleft().result())
     return len(todo)
-
-
-def _collect(out: Output, future: Future) -> None:
-    for record_id, key, entries in future.result():
-        out.record(f"structure:{record_id}", key, entries)
