@@ -118,15 +118,17 @@ def test_release_readme(sample_run: Workspace):
     assert "sha256sum -c SHA256SUMS" in text
 
 
-def test_a_failing_validation_leaves_the_previous_release(workspace: Workspace, monkeypatch):
-    """A file damaged after its checksum was written (a bug, a full disk) is caught before the swap."""
+@pytest.mark.parametrize("damaged", ["services.csv", "services.json"])
+def test_a_failing_validation_leaves_the_previous_release(workspace: Workspace, monkeypatch, damaged: str):
+    """A file damaged after its checksum was written (a bug, a full disk) is caught before the swap:
+    a canonical CSV by Frictionless' full pass, another format by the integrity check of its sampled pass."""
     from pipeline import run as pipeline_run
 
     assert workspace.run().exit_code == 0
     before = {p.relative_to(workspace.dist): p.read_bytes() for p in workspace.dist.rglob("*") if p.is_file()}
 
     def damage(ctx):
-        path = ctx.build_dir / "services.csv"
+        path = ctx.build_dir / damaged
         path.write_bytes(path.read_bytes().replace(b"dora--", b"DORA--", 1))
         return {"damaged": str(path.name)}
 
