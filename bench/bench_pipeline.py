@@ -8,7 +8,7 @@
 2. `datainclusion run --replay` runs every stage on a fresh warehouse and
    release folder (cold), then again on the next day's archive (same
    warehouse and release, as the daily job does). Each run is a subprocess:
-   its wall time and the peak RSS of its process tree are measured from
+   its wall time and the peak memory (PSS) of its process tree are measured from
    outside; per-stage times come from the run's `runs.counts` (`timings`).
 3. Figures against the targets go to `bench/results/pipeline.json` (scale 1;
    `pipeline-s10.json` for scale 10…) and a section of `bench/RESULTS.md`.
@@ -206,13 +206,13 @@ def report(result: dict[str, Any]) -> list[str]:
         "| target | figure | target | verdict |", "|---|---|---|---|",
     ]
     lines += [f"| {name} | {v['figure']} | {v['target']} | {mark(v['met'])} |" for name, v in result["verdicts"].items()]
-    lines += ["", "| stage | cold (s) | next day (s) | cold peak RSS (GB) |", "|---|---:|---:|---:|"]
+    lines += ["", "| stage | cold (s) | next day (s) | cold peak memory, PSS (GB) |", "|---|---:|---:|---:|"]
     lines += [f"| {name} | {cold['timings'].get(name, '')} | {nxt['timings'].get(name, '')} | "
               f"{cold['peak_rss_gb_by_stage'].get(name) or ''} |" for name in cold["timings"]]
     lines += [f"| **stages total** | **{cold['stages_seconds']}** | **{nxt['stages_seconds']}** | |",
               f"| before the site | {cold['before_site_seconds']} | {nxt['before_site_seconds']} | |",
               f"| wall time of the process | {cold['seconds']} | {nxt['seconds']} | |",
-              f"| peak RSS of the process tree (GB) | {cold['peak_rss_gb']} | {nxt['peak_rss_gb']} | |", ""]
+              f"| peak memory of the process tree, PSS (GB) | {cold['peak_rss_gb']} | {nxt['peak_rss_gb']} | |", ""]
     out = result["outputs"]
     biggest = sorted(out["files"].items(), key=lambda kv: -kv[1])[:8]
     lines.append(f"Outputs: {out['total_bytes'] / 1e6:,.0f} MB in all; site {out['site_bytes'] / 1e6:,.0f} MB "

@@ -11,14 +11,13 @@ with its own identifier).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from pipeline.publish import database, geojson, xlsx
+from pipeline.publish import database, digest, geojson, xlsx
 from pipeline.publish.extensions import published_columns
 
 TABLES = ("structures", "services")
@@ -53,11 +52,7 @@ class ExportedFile:
 
     @property
     def sha256(self) -> str:
-        digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return digest.sha256(self.path)
 
     @property
     def media_type(self) -> str:

@@ -8,14 +8,13 @@ happened in between, so `dist/` is never half-written.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.context import RunContext
-from pipeline.publish import companions, datapackage, dcat, export, validation
+from pipeline.publish import companions, datapackage, dcat, digest, export, validation
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHECKSUMS = "SHA256SUMS"
@@ -88,21 +87,13 @@ def validate_stage(ctx: RunContext) -> dict[str, object]:
     return {"valid": report.valid, "errors": len(errors), "first_errors": errors[:10]}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_checksums(directory: Path) -> int:
     """`SHA256SUMS` (the `sha256sum -c` format) over every file of the release but the site."""
     paths = sorted(
         p for p in directory.rglob("*")
         if p.is_file() and p.name != CHECKSUMS and p.relative_to(directory).parts[0] != "site"
     )
-    lines = [f"{_sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in paths]
+    lines = [f"{digest.sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in paths]
     (directory / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
     return len(lines)
 

@@ -20,7 +20,6 @@ At national scale a full Frictionless pass over every format took about
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from frictionless import FrictionlessException, Package, Report, errors, system
+
+from pipeline.publish import digest
 
 SAMPLE_ROWS = 1000
 WORKERS = 2
@@ -41,14 +42,6 @@ def _validate_one(descriptor_path: str, name: str, limit_rows: int | None) -> di
         return package.get_resource(name).validate(limit_rows=limit_rows).to_descriptor()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _integrity(resource: Any, root: Path) -> list[errors.Error]:
     """The end-of-file checks Frictionless skips on a partial read: bytes, hash, Parquet row count."""
     path = root / resource.path
@@ -57,7 +50,7 @@ def _integrity(resource: Any, root: Path) -> list[errors.Error]:
         found.append(errors.ByteCountError(note=f'expected is "{resource.bytes}" and actual is "{path.stat().st_size}"'))
     if resource.hash:
         expected = resource.hash.removeprefix("sha256:")
-        actual = _sha256(path)
+        actual = digest.sha256(path, cached=False)
         if actual != expected:
             found.append(errors.HashCountError(note=f'expected is "{expected}" and actual is "{actual}"'))
     if resource.format == "parquet" and resource.rows is not None:
