@@ -118,7 +118,7 @@ def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: flo
                                  "from int__accounting order by all", "int__accounting")
         changes = _query(con, 'select "table", kind, count(*) from int__changes group by all order by all',
                          "int__changes") if label == "next-day" else []
-    order = [name for name, _ in STAGES]
+    order = [name for name, _ in STAGES] + ["swap"]  # swap: the release moved into dist/, history committed
     windows = _stage_windows(measured, order)
     recorded = counts.get("timings", {})
     if recorded:

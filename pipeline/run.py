@@ -106,8 +106,10 @@ def execute(settings: Settings) -> RunResult:
             result.status, result.exit_code, result.messages = "failed-data", EXIT_DATA, problems
             release.discard(ctx.build_dir)
         else:
+            started = time.perf_counter()
             release.swap(ctx.build_dir, settings.dist_dir, run_id)
             history.commit(ctx)
+            result.timings["swap"] = round(time.perf_counter() - started, 3)
             result.status = "stale-sources" if any(c.status != "ok" for c in ctx.collected.values()) else "ok"
         result.messages += ctx.warnings
     except BaseException as exc:
