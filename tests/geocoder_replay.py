@@ -16,7 +16,10 @@ import email.policy
 import io
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.replay import Received, ReplayServer, Reply
+
+PATH = "/search/csv/"
 
 RESULT_COLUMNS = [
     "latitude", "longitude", "result_label", "result_score", "result_score_next", "result_type", "result_id",
@@ -60,52 +63,37 @@ class GeocoderRequest:
 
 @dataclass
 class GeocoderReplay:
+    """The geocoder's protocol played by a `ReplayServer` route (a reply computed from each request)."""
+
     answers: dict[str, Answer] = field(default_factory=dict)
     fail_addresses: set[str] = field(default_factory=set)
     received: list[GeocoderRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        replay = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, payload = replay._answer(self.path, self.headers.get("Content-Type", ""), body)
-                self.send_response(status)
-                self.send_header("Content-Type", "text/csv; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = ReplayServer()
+        self._server.add("POST", PATH, self._reply)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/search/csv/"
+        return self._server.url + PATH
 
-    def start(self) -> "GeocoderReplay":
-        self._thread.start()
+    def start(self) -> GeocoderReplay:
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
+
+    def _reply(self, request: Received) -> Reply:
+        content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
+        status, payload = self._answer(content_type, request.body)
+        return Reply(status, payload, {"Content-Type": "text/csv; charset=utf-8"})
 
     def sent_rows(self) -> list[dict[str, str]]:
         return [row for request in self.received for row in request.rows]
 
-    def _answer(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes]:
-        if path != "/search/csv/":
-            return 404, b"not found"
+    def _answer(self, content_type: str, body: bytes) -> tuple[int, bytes]:
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
             b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
         fields: dict[str, list[str]] = {}
