@@ -6,13 +6,16 @@ the same depth:
 - the CSV files (`structures.csv`, `services.csv`, `changes.csv`) are the
   canonical tables: every row, every constraint, primary and foreign keys,
   bytes and hash. They are checked in worker processes, two at a time, since
-  Frictionless uses one core;
+  Frictionless uses one core. The workers are plain subprocesses
+  (`python -m pipeline.publish.validation`): a `multiprocessing` spawn pool
+  made the site's forked renderers crash later in the same run;
 - the other formats (Parquet, JSON, XLSX, history, DuckDB) are the same tables
   written by the same export from the same warehouse table: Frictionless
   checks their descriptor, header and first `SAMPLE_ROWS` rows, and their
   bytes and SHA-256 are checked here against the descriptor (Frictionless
   skips its end-of-file checks on a partial read), plus the row count of the
-  Parquet files from their footer.
+  Parquet files from their footer (read by DuckDB: pyarrow's thread pool, once
+  started here, made the site's forked renderers crash).
 
 At national scale a full Frictionless pass over every format took about
 190 s (85 s of it reading the XLSX workbook); this takes about a tenth.
@@ -20,26 +23,38 @@ At national scale a full Frictionless pass over every format took about
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import duckdb
 from frictionless import FrictionlessException, Package, Report, errors, system
 
 from pipeline.publish import digest
 
 SAMPLE_ROWS = 1000
 WORKERS = 2
+# Below this many bytes of CSV, starting worker processes (2-3 s each) costs more than it saves.
+PARALLEL_ABOVE_BYTES = 20_000_000
 FULL_FORMATS = ("csv",)
 
 
-def _validate_one(descriptor_path: str, name: str, limit_rows: int | None) -> dict[str, Any]:
-    """One resource of the package (worker process): its Frictionless report as a descriptor."""
+def _validate_one(descriptor_path: str, name: str) -> dict[str, Any]:
+    """One resource of the package in full: its Frictionless report as a descriptor."""
     with system.use_context(trusted=True):
-        package = Package(descriptor_path)
-        return package.get_resource(name).validate(limit_rows=limit_rows).to_descriptor()
+        return Package(descriptor_path).get_resource(name).validate().to_descriptor()
+
+
+def _in_worker(descriptor_path: Path, name: str) -> Report:
+    """`_validate_one` in a subprocess (Frictionless holds the GIL: threads would not run in parallel)."""
+    done = subprocess.run([sys.executable, "-m", __name__, str(descriptor_path), name],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"validation of resource {name} failed: {done.stderr.strip()[-2000:]}")
+    return Report.from_descriptor(json.loads(done.stdout))
 
 
 def _integrity(resource: Any, root: Path) -> list[errors.Error]:
@@ -54,7 +69,8 @@ def _integrity(resource: Any, root: Path) -> list[errors.Error]:
         if actual != expected:
             found.append(errors.HashCountError(note=f'expected is "{expected}" and actual is "{actual}"'))
     if resource.format == "parquet" and resource.rows is not None:
-        rows = pq.ParquetFile(path).metadata.num_rows
+        with duckdb.connect() as con:
+            rows = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0][0]
         if rows != resource.rows:
             found.append(errors.RowCountError(note=f'expected is "{resource.rows}" and actual is "{rows}"'))
     return found
@@ -70,7 +86,7 @@ def _with_errors(report: Report, extra: list[errors.Error]) -> Report:
     return report
 
 
-def validate(descriptor_path: Path) -> Report:
+def validate(descriptor_path: Path, parallel_above_bytes: int = PARALLEL_ABOVE_BYTES) -> Report:
     """Validate the package: metadata, canonical CSVs in full, other formats sampled plus integrity."""
     with system.use_context(trusted=True):
         package = Package(str(descriptor_path))
@@ -82,14 +98,21 @@ def validate(descriptor_path: Path) -> Report:
         full = [r.name for r in package.resources if r.format in FULL_FORMATS]
         # The biggest file first, so that the two workers finish together.
         full.sort(key=lambda name: -(package.get_resource(name).bytes or 0))
+        in_workers = sum(package.get_resource(name).bytes or 0 for name in full) >= parallel_above_bytes
         reports: dict[str, Report] = {}
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
-            futures = {name: pool.submit(_validate_one, str(descriptor_path), name, None) for name in full}
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            futures = {name: pool.submit(_in_worker, descriptor_path, name) for name in full if in_workers}
             for resource in package.resources:
-                if resource.name not in futures:
-                    sampled = resource.validate(limit_rows=SAMPLE_ROWS)
-                    reports[resource.name] = _with_errors(sampled, _integrity(resource, descriptor_path.parent))
+                if resource.name in full:
+                    if not in_workers:
+                        reports[resource.name] = resource.validate()
+                    continue
+                sampled = resource.validate(limit_rows=SAMPLE_ROWS)
+                reports[resource.name] = _with_errors(sampled, _integrity(resource, descriptor_path.parent))
             for name, future in futures.items():
-                reports[name] = Report.from_descriptor(future.result())
+                reports[name] = future.result()
     return Report.from_validation_reports(time=0, reports=[reports[name] for name in names])
+
+
+if __name__ == "__main__":
+    print(json.dumps(_validate_one(sys.argv[1], sys.argv[2])))

@@ -141,3 +141,20 @@ def test_a_failing_validation_leaves_the_previous_release(workspace: Workspace, 
     after = {p.relative_to(workspace.dist): p.read_bytes() for p in workspace.dist.rglob("*") if p.is_file()}
     assert after == before
     assert not list(workspace.root.glob(".dist.*"))
+
+
+def test_large_csv_files_are_validated_in_worker_processes_with_the_same_report(workspace: Workspace):
+    """The national-scale path (each canonical CSV in its own process) gives the in-process report."""
+    from pipeline.publish import validation
+
+    assert workspace.run().exit_code == 0
+    descriptor = workspace.dist / "datapackage.json"
+    in_process = validation.validate(descriptor).flatten(["taskName", "rowNumber", "fieldName", "type"])
+    in_workers = validation.validate(descriptor, parallel_above_bytes=0)
+    assert in_workers.valid
+    assert in_workers.flatten(["taskName", "rowNumber", "fieldName", "type"]) == in_process
+    assert [task.name for task in in_workers.tasks] == [r["name"] for r in json.loads(descriptor.read_text())["resources"]]
+    (workspace.dist / "services.csv").write_text("id,structure_id\nx,y\n", encoding="utf-8")
+    broken = validation.validate(descriptor, parallel_above_bytes=0)
+    assert not broken.valid
+    assert {e[0] for e in broken.flatten(["type"])} >= {"hash-count"}
