@@ -7,15 +7,14 @@ the same depth:
   canonical tables: every row, every constraint, primary and foreign keys,
   bytes and hash. They are checked in worker processes, two at a time, since
   Frictionless uses one core. The workers are plain subprocesses
-  (`python -m pipeline.publish.validation`): a `multiprocessing` spawn pool
-  made the site's forked renderers crash later in the same run;
+  (`python -m pipeline.publish.validation`), started only for large packages
+  (a worker's start-up costs more than a sample run's whole validation);
 - the other formats (Parquet, JSON, XLSX, history, DuckDB) are the same tables
   written by the same export from the same warehouse table: Frictionless
   checks their descriptor, header and first `SAMPLE_ROWS` rows, and their
   bytes and SHA-256 are checked here against the descriptor (Frictionless
   skips its end-of-file checks on a partial read), plus the row count of the
-  Parquet files from their footer (read by DuckDB: pyarrow's thread pool, once
-  started here, made the site's forked renderers crash).
+  Parquet files from their footer (read by DuckDB).
 
 At national scale a full Frictionless pass over every format took about
 190 s (85 s of it reading the XLSX workbook); this takes about a tenth.

@@ -156,8 +156,11 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
         for batch in batches:
             collect(_render_batch(root, ctx, searching, batch))
         return len(todo)
-    # Workers only render and write files (no DuckDB, no shared state), so fork is safe and cheap.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    # Workers only render and write files. They are forked from a fork server, not from this process: a
+    # child forked here (DuckDB threads mid-query, Pagefind's reader thread) now and then died of SIGSEGV.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future] = deque()
         for batch in batches:
             pending.append(pool.submit(_render_batch, root, ctx, searching, batch))
