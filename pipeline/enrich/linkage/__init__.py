@@ -122,7 +122,9 @@ def settings(link_type: str = "dedupe_only") -> SettingsCreator:
             _domain(),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("code_postal"),
+            block_on("code_postal", "nom_rares", arrays_to_explode=["nom_rares"]),
+            block_on("code_postal", "voie"),
+            block_on("code_postal", "telephone"),
             block_on("code_insee", "numero"),
             block_on("siret"),
             block_on("siren", "code_insee"),
