@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.http import now_iso
 from pipeline.paths import SOURCES_DIR
+from pipeline.sources import fastjson
 
 if TYPE_CHECKING:
     import requests
@@ -172,7 +173,7 @@ def make_id(source: str, local_id: str) -> str:
 def parse_json_records(source: str, file: RawFile, envelope: str = "results") -> Iterator[dict[str, Any]]:
     """Records of a JSON payload: an array, or an object holding them under `envelope` (DRF page: `results`)."""
     try:
-        payload = json.loads(file.content.decode("utf-8"))
+        payload = fastjson.loads(file.content)
     except UnicodeDecodeError as exc:
         raise SourceError(f"{source}: file {file.name} is not UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 
 import duckdb
@@ -41,8 +42,10 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+@lru_cache(maxsize=1 << 14)
 def html_to_text(value: str) -> str:
-    """Visible text of an HTML fragment: tags removed, entities decoded, scripts dropped."""
+    """Visible text of an HTML fragment: tags removed, entities decoded, scripts dropped (templated
+    descriptions repeat: answers are cached)."""
     parser = _TextExtractor()
     parser.feed(value)
     parser.close()

@@ -9,6 +9,7 @@ as the OSM `opening_hours` syntax recommended by the schema writes them.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 import re
 
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -66,8 +67,9 @@ def osm_opening_hours(week: dict[str, object]) -> str | None:
     return "; ".join(rules)
 
 
+@lru_cache(maxsize=1 << 16)
 def osm_opening_hours_json(week_json: str) -> str | None:
-    """DuckDB entry point: the week as a JSON object string."""
+    """DuckDB entry point: the week as a JSON object string (weeks repeat a lot: answers are cached)."""
     try:
         week = json.loads(week_json)
     except (TypeError, json.JSONDecodeError):
