@@ -2,13 +2,17 @@
 
 A run builds its release in a sibling folder of `dist/`; only when every
 stage and check passed is it renamed into place. The previous release is
-moved aside first and removed last, and restored by the next run if a crash
-happened in between, so `dist/` is never half-written.
+moved aside first and restored by the next run if a crash happened in
+between, so `dist/` is never half-written. Once the new release is in place,
+the old one (450,000 files at national scale, 20 s to delete) is removed by a
+detached process; the next run removes whatever such a process left.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -44,7 +48,14 @@ def swap(build: Path, dist: Path, run_id: str) -> None:
         dist.rename(old)
     build.rename(dist)
     if old.exists():
-        shutil.rmtree(old)
+        remove_in_background(old)
+
+
+def remove_in_background(path: Path) -> None:
+    """Delete a folder no one reads any more without making the run wait for it."""
+    subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)",
+                      str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
 
 
 def discard(build: Path) -> None:

@@ -42,7 +42,11 @@ def test_killed_during_export_then_restarted(workspace: Workspace):
     assert result.exit_code == 0, result.output
     statuses = [s for (s,) in workspace.query("select status from runs order by started_at")]
     assert statuses == ["ok", "interrupted", "ok"]
-    assert not list(workspace.root.glob(".dist.*")), "the killed run's build folder is cleared"
+    assert not list(workspace.root.glob(".dist.build-*")), "the killed run's build folder is cleared"
+    deadline = time.monotonic() + 30
+    while list(workspace.root.glob(".dist.old-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(workspace.root.glob(".dist.old-*")), "the replaced release is removed in the background"
     check = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=workspace.dist,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
