@@ -96,11 +96,10 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     titles = {s.name: s.title for s in inputs.sources}
     extensions = {t: tuple((f["name"], f.get("title") or f["name"]) for f in EXTENSION_FIELDS[t])
                   for t in ("structures", "services")}
-    keys = con.execute("select coalesce(md5(string_agg(key, ',' order by id)), '') from site_structures").fetchall()[0][0]
-    indexer = search.start(out, keys)
+    index = search.start(con, out, int(cfg.search_shard_size))
     try:
         rendered = entities.build(con, out, EntityContext(cfg, titles, departements, extensions["structures"],
-                                                          extensions["services"]), inputs.workers, indexer)
+                                                          extensions["services"]), inputs.workers, index)
         lap("structures")
         summary = territories.build(con, out, TerritoryContext(cfg, titles, departements))
         lap("territories")
@@ -110,13 +109,12 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
             downloads=_downloads(inputs.files, inputs.release), totals=data.totals(con),
             changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release),
         )
-        small = pages.build(con, out, site_data, summary, _example(con))
+        small = pages.build(con, out, site_data, summary, _example(con), index.bundles)
         lap("pages")
-        indexed = search.finish(out, indexer)
+        indexed = index.finish()
         lap("search")
     finally:
-        if indexer is not None:
-            indexer.close()
+        index.close()
     files = out.files()
     listed = "\n".join(f"{rel} {sha} {size}" for rel, sha, size in files if rel.startswith(api.API))
     out.unit("api:index", out.unit_key(listed, inputs.reference_date.isoformat()), lambda: [
@@ -124,7 +122,7 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     out.save(inputs.release)
     lap("index")
     return {"structures_rendered": rendered, "pages": small, "search_indexed": indexed,
-            "search_seconds": round(indexer.seconds, 1) if indexer else 0.0,
+            "search_shards": len(index.shards), "search_seconds": round(index.seconds, 1),
             "files_written": out.stats.written, "files_linked": out.stats.linked,
             "bytes": out.stats.bytes, "timings": timings}
 

@@ -4,7 +4,8 @@ A structure's unit is its page, its `api/v1/structures/{id}.json` and the
 `api/v1/services/{id}.json` of its services; its key is the md5 of its
 document in `site_structures`, so an unchanged structure is linked from the
 last build without being read. Changed ones are rendered in worker processes
-(the machine's cores), each writing its own files.
+(the machine's cores), each writing its own files. They also render the
+search documents of the shards Pagefind indexes, in shard order (`search`).
 """
 
 from __future__ import annotations
@@ -91,19 +92,19 @@ def search_document(doc: dict[str, Any], ctx: EntityContext) -> str:
     return templates.render("recherche/document.html", page, **_context(doc, ctx), excerpt_chars=search.EXCERPT_CHARS)
 
 
-Rendered = tuple[str, str, list[FileEntry] | None, str | None]
+Rendered = tuple[str, str, list[FileEntry] | None, str | None, int | None]
+Row = tuple[str, str | None, str, int | None]  # id, unit key (None when unchanged), document, search shard (None: no index)
 
 
-def _render_batch(root: str, ctx: EntityContext, searching: bool,
-                  batch: list[tuple[str, str | None, str]]) -> list[Rendered]:
-    """Per row (id, unit key or None when unchanged, document): its written files and its search document."""
+def _render_batch(root: str, ctx: EntityContext, batch: list[Row]) -> list[Rendered]:
+    """Per row: its written files (when changed) and its search document (when its shard is indexed)."""
     out = []
-    for record_id, key, payload in batch:
+    for record_id, key, payload, shard in batch:
         doc = json.loads(payload)
         entries = None
         if key is not None:
             entries = [write_file(Path(root), rel, content) for rel, content in render_structure(doc, ctx)]
-        out.append((record_id, key or "", entries, search_document(doc, ctx) if searching else None))
+        out.append((record_id, key or "", entries, search_document(doc, ctx) if shard is not None else None, shard))
     return out
 
 
@@ -117,44 +118,50 @@ def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> dict[str, str]:
     return todo
 
 
-def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str], everything: bool):
-    """Rows to render (and, when `everything`, the unchanged ones too, for the search index only)."""
-    if everything:
-        cursor = con.execute("select id, payload from site_structures order by id")
-        while rows := cursor.fetchmany(BATCH):
-            yield [(record_id, todo.get(record_id), payload) for record_id, payload in rows]
-        return
+def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str], shards: list[int]):
+    """The changed structures, and every structure of the search shards to index, in shard order then by id.
+
+    Pagefind indexes one shard at a time (see `search`), so the documents of a
+    shard must all come before those of the next."""
     con.register("site_todo", pa.table({"id": pa.array(sorted(todo), pa.string())}))
     try:
-        cursor = con.execute("select s.id, s.payload from site_structures as s semi join site_todo as t using (id) order by s.id")
+        if shards:
+            cursor = con.execute(
+                "select s.id, s.payload, case when list_contains(?, x.shard) then x.shard end "
+                "from site_structures as s join site_search as x using (id) left join site_todo as t using (id) "
+                "where t.id is not null or list_contains(?, x.shard) order by x.shard, s.id", [shards, shards])
+        else:
+            cursor = con.execute("select s.id, s.payload, null from site_structures as s semi join site_todo as t "
+                                 "using (id) order by s.id")
         while rows := cursor.fetchmany(BATCH):
-            yield [(record_id, todo[record_id], payload) for record_id, payload in rows]
+            yield [(record_id, todo.get(record_id), payload, shard) for record_id, payload, shard in rows]
     finally:
         con.unregister("site_todo")
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, workers: int | None = None,
-          indexer: search.Indexer | None = None) -> int:
-    """Write every structure's unit and feed `indexer` every search document; returns how many were rendered."""
+          index: search.Search | None = None) -> int:
+    """Write every changed structure's unit and feed `index` the documents of its shards to index;
+    returns how many structures were rendered."""
     todo = _changed(con, out)
-    if not todo and indexer is None:
+    shards = index.pending if index is not None else []
+    if not todo and not shards:
         return 0
-    searching = indexer is not None
     workers = workers or min(os.cpu_count() or 1, 4)
     root = str(out.root)
 
     def collect(results: list[Rendered]) -> None:
-        for record_id, key, entries, document in results:
+        for record_id, key, entries, document, shard in results:
             if entries is not None:
                 out.record(f"structure:{record_id}", key, entries)
             if document is not None:
-                assert indexer is not None
-                indexer.add(templates.structure_page(record_id), document)
+                assert index is not None and shard is not None
+                index.add(shard, templates.structure_page(record_id), document)
 
-    batches = _batches(con, todo, searching)
-    if workers == 1 or (len(todo) < 2 * BATCH and not searching):
+    batches = _batches(con, todo, shards)
+    if workers == 1 or (len(todo) < 2 * BATCH and not shards):
         for batch in batches:
-            collect(_render_batch(root, ctx, searching, batch))
+            collect(_render_batch(root, ctx, batch))
         return len(todo)
     # Workers only render and write files. They are forked from a fork server, not from this process: a
     # child forked here (DuckDB threads mid-query, Pagefind's reader thread) now and then died of SIGSEGV.
@@ -163,7 +170,7 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future] = deque()
         for batch in batches:
-            pending.append(pool.submit(_render_batch, root, ctx, searching, batch))
+            pending.append(pool.submit(_render_batch, root, ctx, batch))
             if len(pending) > 2 * workers:
                 collect(pending.popleft().result())
         while pending:

@@ -1,4 +1,4 @@
-"""Full-text search with Pagefind: one small search document per structure, indexed in memory.
+"""Full-text search with Pagefind: one small search document per structure, one index per shard of départements.
 
 The structure pages carry no search markup. Each structure instead yields a
 short HTML document (`site/templates/recherche/document.html`): name, places,
@@ -7,14 +7,22 @@ are sub-results) with their type, thématiques and publics, and the first
 `EXCERPT_CHARS` characters of each description; filters `departement`,
 `thematique` and `source`. The documents are streamed to Pagefind's service
 mode (`pagefind --service`, the backend of its Python API) under the page's
-URL, and the bundle is written to `site/pagefind/` at the end. Pagefind thus
-reads no page from disk and parses a fifth of the HTML, which is what kept a
-national index slow and memory-hungry.
+URL. Pagefind thus reads no page from disk and parses a fifth of the HTML.
+
+A national index held in one process took 4 GB, so the index is sharded:
+départements, sorted by code, are packed greedily into shards of at most
+`search_shard_size` documents (a larger département is a shard of its own);
+shard `<first>-<last>` is written to `site/pagefind/<first>-<last>/`, and the
+search page merges the shards in the browser (Pagefind's `mergeIndex`).
+`entities.build` yields the documents in shard order; when a shard is complete
+its process writes its files in a thread while the next shard's process starts,
+so at most one index is being filled and at most two processes exist. A shard
+whose documents did not change is linked from the previous build.
 
 The Python API itself (`pagefind.index.PagefindIndex`) reads one answer per
 0.1 s, far too slow for 100,000 documents; `Indexer` speaks the same protocol
 (base64 JSON messages separated by commas on stdin/stdout) with a reader
-thread. When no structure changed, the previous bundle is linked as it is.
+thread.
 """
 
 from __future__ import annotations
@@ -29,11 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 from pagefind.service import get_executable
 
 from pipeline.website.output import FileEntry, Output, file_entry
 
 BUNDLE = "pagefind"
+# Structures without a département (commune unknown) are packed first, under this name.
+NO_DEPARTEMENT = "sans"
 EXCERPT_CHARS = 80
 LANGUAGE = "fr"
 # Requests in flight: enough to keep Pagefind busy, few enough to bound the pipe's memory.
@@ -47,20 +59,11 @@ class SearchError(Exception):
     """Pagefind failed; the message has its answer."""
 
 
-def _files(bundle: Path, site: Path) -> list[FileEntry]:
-    entries = []
-    for directory, _, filenames in os.walk(bundle):
-        for name in filenames:
-            path = Path(directory) / name
-            entries.append(file_entry(path, path.relative_to(site).as_posix()))
-    return sorted(entries)
-
-
 @dataclass
 class Indexer:
     """A `pagefind --service` process holding one in-memory index, fed search documents."""
 
-    key: str
+    name: str
     process: subprocess.Popen[bytes]
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
@@ -74,13 +77,13 @@ class Indexer:
     _reader: threading.Thread | None = None
 
     @classmethod
-    def launch(cls, key: str) -> "Indexer":
+    def launch(cls, name: str) -> "Indexer":
         executable = get_executable()
         if executable is None:
             raise SearchError("pagefind: no binary found (install pagefind[bin])")
         process = subprocess.Popen([str(executable), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, cwd=os.getcwd())
-        indexer = cls(key, process)
+        indexer = cls(name, process)
         indexer._reader = threading.Thread(target=indexer._read, name="pagefind-answers", daemon=True)
         indexer._reader.start()
         answer = indexer._request({"type": "NewIndex", "config": {"force_language": LANGUAGE}})
@@ -96,9 +99,8 @@ class Indexer:
                     "file_contents": html}, None)
         self.documents += 1
 
-    def write(self, out: Output) -> None:
-        """Write the bundle to `site/pagefind/` and record its files."""
-        bundle = out.root / BUNDLE
+    def write(self, bundle: Path) -> None:
+        """Write the bundle to `bundle` and stop the process (Pagefind's memory is freed here)."""
         try:
             self._wait_until(lambda: self._outstanding == 0, "AddFile")
             self._request({"type": "WriteFiles", "index_id": self._index_id, "output_path": str(bundle)})
@@ -109,7 +111,6 @@ class Indexer:
             raise SearchError(f"pagefind: {len(self.errors)} document(s) refused, first: {self.errors[0]}")
         for name in UNUSED:
             (bundle / name).unlink(missing_ok=True)
-        out.record("search", self.key, _files(bundle, out.root))
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -188,17 +189,150 @@ class Indexer:
             self._answered.notify_all()
 
 
-def start(out: Output, structure_keys: str) -> Indexer | None:
-    """A fresh index to feed, unless no structure changed (then the previous bundle is linked)."""
-    key = out.unit_key("search", structure_keys)
-    if out.reuse("search", key):
-        return None
-    return Indexer.launch(key)
 
 
-def finish(out: Output, indexer: Indexer | None) -> bool:
-    """Write the bundle; True when Pagefind ran."""
-    if indexer is None:
-        return False
-    indexer.write(out)
-    return True
+def pack(counts: list[tuple[str, int]], size: int) -> list[list[str]]:
+    """Départements (code, documents), sorted by code, packed greedily into shards of at most `size` documents.
+
+    The rule depends only on the codes and counts, so an unchanged département
+    keeps its shard from one build to the next unless a neighbour grows past
+    the limit."""
+    shards: list[list[str]] = []
+    filled = size
+    for code, documents in sorted(counts):
+        if filled + documents > size:
+            shards.append([])
+            filled = 0
+        shards[-1].append(code)
+        filled += documents
+    return shards
+
+
+@dataclass(frozen=True)
+class Shard:
+    rank: int
+    name: str
+    documents: int
+    key: str
+
+    @property
+    def bundle(self) -> str:
+        """The bundle's folder in the site, with a trailing slash (as Pagefind's `mergeIndex` wants it)."""
+        return f"{BUNDLE}/{self.name}/"
+
+
+def _files(bundle: Path, site: Path) -> list[FileEntry]:
+    entries = []
+    for directory, _, filenames in os.walk(bundle):
+        for name in filenames:
+            path = Path(directory) / name
+            entries.append(file_entry(path, path.relative_to(site).as_posix()))
+    return sorted(entries)
+
+
+@dataclass
+class Search:
+    """The shards of the build, and the Pagefind processes of those to index (one filling at a time)."""
+
+    out: Output
+    shards: list[Shard]
+    pending: list[int]
+    seconds: float = 0.0
+    _current: tuple[Shard, Indexer] | None = None
+    _writing: tuple[Shard, Indexer, threading.Thread, list[BaseException]] | None = None
+    _done: list[int] = field(default_factory=list)
+    _started: float | None = None
+
+    @property
+    def bundles(self) -> list[str]:
+        return [shard.bundle for shard in self.shards]
+
+    def add(self, rank: int, url: str, html: str) -> None:
+        """Index one document of shard `rank`; documents come shard after shard (see `entities._batches`)."""
+        if self._current is None or self._current[0].rank != rank:
+            self._rotate(self.shards[rank])
+        assert self._current is not None
+        self._current[1].add(url, html)
+
+    def finish(self) -> int:
+        """Write the last shard and wait for every write; returns how many shards Pagefind indexed."""
+        self._rotate(None)
+        self._join()
+        missing = sorted(set(self.pending) - set(self._done))
+        if missing:
+            raise SearchError(f"pagefind: shard {self.shards[missing[0]].name} received no document")
+        if self._started is not None:
+            self.seconds = time.perf_counter() - self._started
+        return len(self._done)
+
+    def close(self) -> None:
+        """Stop every process still running (after an error)."""
+        if self._current is not None:
+            self._current[1].close()
+        if self._writing is not None:
+            self._writing[1].close()
+            self._writing[2].join()
+
+    def _rotate(self, shard: Shard | None) -> None:
+        """Hand the shard being filled to a writer thread, after the previous write ended; start `shard`."""
+        if self._current is not None:
+            self._join()
+            done, indexer = self._current
+            errors: list[BaseException] = []
+            thread = threading.Thread(target=self._write, args=(done, indexer, errors), name=f"pagefind-{done.name}")
+            thread.start()
+            self._writing = (done, indexer, thread, errors)
+            self._current = None
+        if shard is not None:
+            if shard.rank not in self.pending or shard.rank in self._done:
+                raise SearchError(f"pagefind: shard {shard.name} fed out of order")
+            self._started = self._started or time.perf_counter()
+            self._current = (shard, Indexer.launch(shard.name))
+
+    def _write(self, shard: Shard, indexer: Indexer, errors: list[BaseException]) -> None:
+        try:
+            indexer.write(self.out.root / shard.bundle)
+            if indexer.documents != shard.documents:
+                raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
+                                  f"{shard.documents} expected")
+        except BaseException as error:  # re-raised by `_join` in the building thread
+            errors.append(error)
+
+    def _join(self) -> None:
+        """Wait for the shard being written and record its files (in the building thread: `Output` is not shared)."""
+        if self._writing is None:
+            return
+        shard, _, thread, errors = self._writing
+        thread.join()
+        self._writing = None
+        if errors:
+            raise errors[0]
+        self.out.record(f"search:{shard.name}", shard.key, _files(self.out.root / shard.bundle, self.out.root))
+        self._done.append(shard.rank)
+
+
+def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Search:
+    """Plan the shards (temp table `site_search(id, shard)`) and link those whose documents did not change."""
+    counts = con.execute("select coalesce(departement, '') as d, count(*) from site_structure_items "
+                         "group by all order by d").fetchall()
+    packed = pack(counts, shard_size)
+    codes = [(code, rank) for rank, shard in enumerate(packed) for code in shard]
+    con.register("site_search_plan", pa.table({"departement": pa.array([c for c, _ in codes], pa.string()),
+                                               "shard": pa.array([r for _, r in codes], pa.int32())}))
+    try:
+        con.execute("create or replace temp table site_search as select i.id, p.shard from site_structure_items as i "
+                    "join site_search_plan as p on p.departement = coalesce(i.departement, '') order by i.id")
+    finally:
+        con.unregister("site_search_plan")
+    keys = dict((rank, (n, key)) for rank, n, key in con.execute(
+        "select x.shard, count(*), md5(string_agg(s.key, ',' order by s.id)) from site_structures as s "
+        "join site_search as x using (id) group by all").fetchall())
+    shards, pending = [], []
+    for rank, departements in enumerate(packed):
+        name = "-".join(dict.fromkeys((departements[0] or NO_DEPARTEMENT, departements[-1] or NO_DEPARTEMENT)))
+        documents, content = keys.get(rank, (0, ""))
+        shard = Shard(rank, name, documents, out.unit_key("search", name, content))
+        shards.append(shard)
+        if not out.reuse(f"search:{name}", shard.key):
+            pending.append(rank)
+    return Search(out, shards, pending)

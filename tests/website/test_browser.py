@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import struct
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 
@@ -179,6 +182,60 @@ def test_departement_page_filters_by_thematique(browser: object, server: str, si
     assert shown == expected and 0 < len(shown) < len(everything)
     assert browser.find_element(By.CSS_SELECTOR, "[data-count]").text.startswith(f"{len(shown)} structure(s)")
     check(browser, "departement-filtre")
+
+
+def _titles(driver: object) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "[data-results] h2 a")]
+
+
+def test_search_merges_every_shard_and_filters_across_them(browser: object, server: str, site_run: Workspace) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "recherche/index.html")
+    bundles = browser.find_element(By.CSS_SELECTOR, "[data-recherche]").get_attribute("data-bundles").split()
+    assert len(bundles) >= 2 and all(b.startswith("pagefind/") for b in bundles)
+    located = site_run.query(
+        "select c.code_departement, s.nom from pub__structures as s join ref__communes as c "
+        "on c.code_insee = s.code_insee and c.type = 'commune-actuelle' order by s.nom")
+
+    def shard(departement: str) -> str:
+        return next(b for b in bundles if b.split("/")[1].split("-")[0] <= departement <= b.split("/")[1].split("-")[-1])
+
+    # A structure of every shard, found by its name.
+    for bundle in bundles:
+        name = next(n for d, n in located if shard(d) == bundle and re.fullmatch(r"[A-Za-z0-9 ]+", n))
+        browser.get(server + "recherche/index.html?q=" + quote(name))
+        wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+        wait(browser, "[...document.querySelectorAll('[data-results] h2 a')].some(a => a.textContent === arguments[0])"
+             .replace("arguments[0]", repr(name)))
+    check(browser, "recherche-shards")
+
+    # Filters only, no words: the results of every shard.
+    browser.get(server + "recherche/index.html?source=dora")
+    wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-count]").text.startswith(f"{len(located)} résultat(s)")
+
+    thematique = "trouver-un-emploi--maintien-dans-lemploi"
+    expected = site_run.query(
+        "select c.code_departement, s.nom from pub__structures as s join ref__communes as c on c.code_insee = s.code_insee "
+        "and c.type = 'commune-actuelle' where exists (select 1 from pub__services as v where v.structure_id = s.id "
+        "and list_contains(v.thematiques, ?))", [thematique])
+    assert len({shard(d) for d, _ in expected}) >= 2
+    browser.get(server + f"recherche/index.html?thematique={thematique}")
+    wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+    assert sorted(_titles(browser)) == sorted(n for _, n in expected)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-count]").text == f"{len(expected)} résultat(s)."
+
+    # The largest département outside the first shard: its structures, none of the other shards.
+    sizes = Counter(d for d, _ in located if shard(d) != bundles[0])
+    departement = max(sizes, key=lambda d: (sizes[d], d))
+    in_departement = sorted(n for d, n in located if d == departement)
+    browser.get(server + f"recherche/index.html?departement={departement}")
+    wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+    assert sorted(_titles(browser)) == in_departement and len(in_departement) > 1
+    check(browser, "recherche-filtre-departement")
 
 
 def test_hostile_text_stays_inert_in_pages_search_and_map(browser: object, server: str) -> None:

@@ -1,5 +1,8 @@
-// Search page: queries the Pagefind index in the browser. Results are built as
-// DOM nodes; only Pagefind's <mark> highlights become elements, the rest is text.
+// Search page: queries the Pagefind index in the browser. The index is split in
+// shards (one bundle per group of départements, listed in data-bundles): the
+// first bundle's pagefind.js searches them all once the others are merged.
+// Results are built as DOM nodes; only Pagefind's <mark> highlights become
+// elements, the rest is text.
 
 const LIMIT = 20;
 const section = document.querySelector("[data-recherche]");
@@ -7,11 +10,19 @@ const form = section.querySelector("form");
 const status = section.querySelector("[data-count]");
 const list = section.querySelector("[data-results]");
 const root = section.dataset.root;
+const bundles = (section.dataset.bundles || "").split(" ").filter(Boolean)
+  .map((bundle) => new URL(root + bundle, document.baseURI).href);
 let pagefind;
 let generation = 0;
 
 function pageUrl(url) {
   return new URL(url, document.baseURI).href;
+}
+
+async function load() {
+  const module = await import(bundles[0] + "pagefind.js");
+  await Promise.all(bundles.slice(1).map((bundle) => module.mergeIndex(bundle)));
+  return module;
 }
 
 function appendExcerpt(target, excerpt) {
@@ -77,8 +88,17 @@ async function run() {
     status.textContent = "Saisissez un nom, une commune, un thème…";
     return;
   }
-  pagefind = pagefind || await import(new URL(root + "pagefind/pagefind.js", document.baseURI).href);
-  const search = await pagefind.search(query || null, { filters });
+  if (!bundles.length) {
+    list.replaceChildren();
+    status.textContent = "0 résultat(s).";
+    section.dataset.ready = "true";
+    return;
+  }
+  pagefind = pagefind || load().catch((error) => {
+    pagefind = undefined;
+    throw error;
+  });
+  const search = await (await pagefind).search(query || null, { filters });
   if (current !== generation || !search) return;
   const results = await Promise.all(search.results.slice(0, LIMIT).map((r) => r.data()));
   if (current !== generation) return;
