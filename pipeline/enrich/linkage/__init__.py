@@ -32,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 MODEL_PATH = HERE / "model.json"
 # Pairs at or above this probability are matches (chosen on bench/bench_enrich.py, see bench/RESULTS.md).
 THRESHOLD = 0.5
+# Blocking on a name's word within a postal code skips words more structures than this share there.
+MAX_BLOCK = 25
 COMPARED = ("nom", "lieu", "siret", "telephone", "courriel", "domaine")
 INPUT_COLUMNS = ("unique_id", "source", "nom", "nom_tokens", "adresse", "voie", "numero", "code_insee", "code_postal",
                  "latitude", "longitude", "siret", "siren", "telephone", "courriel", "domaine_courriel", "domaine_web")
@@ -43,7 +45,8 @@ def records(con: duckdb.DuckDBPyConnection, source_table: str, output: str) -> N
     """Linkage records (`output`) from a table of schema-v1 structures."""
     enrich.prepare(con)
     sql = (HERE / "records.sql").read_text(encoding="utf-8")
-    con.execute(sql.replace("{input}", source_table).replace("{output}", output))
+    con.execute(sql.replace("{input}", source_table).replace("{output}", output)
+                .replace("{max_block}", str(MAX_BLOCK)))
 
 
 def _name() -> cl.CustomComparison:
@@ -125,7 +128,6 @@ def settings(link_type: str = "dedupe_only") -> SettingsCreator:
             block_on("code_postal", "nom_rares", arrays_to_explode=["nom_rares"]),
             block_on("code_postal", "voie"),
             block_on("code_postal", "telephone"),
-            block_on("code_insee", "numero"),
             block_on("siret"),
             block_on("siren", "code_insee"),
             block_on("courriel"),

@@ -2,10 +2,10 @@
 -- Names and addresses normalised (accents, case, abbreviations, stop words),
 -- phones in E.164, SIREN from the SIRET, e-mail and web domains; consumer
 -- e-mail domains and impossible coordinates are dropped. `nom_rares` keeps the
--- name's words that are not frequent in the whole table (at most 1% of the
--- records, or 50): blocking on them with the postal code finds the copies
--- that blocking on the postal code alone found, with a few thousandth of
--- the pairs (that rule grew with the square of the volume).
+-- name's words shared by at most {max_block} structures of its postal code:
+-- blocking on them with the postal code finds the copies that blocking on the
+-- postal code alone found, with pairs that grow with the volume, not with its
+-- square.
 
 create or replace table {output} as
 with structures as (
@@ -39,19 +39,17 @@ normalised as (
     where s.id is not null
 ),
 
-frequent_words as (
-    select word
-    from (select unnest(nom_tokens) as word from normalised)
-    group by word
-    having count(*) > greatest(50, 0.01 * (select count(*) from normalised))
+words as (
+    select distinct unique_id, code_postal, word
+    from normalised, unnest(nom_tokens) as w(word)
 ),
 
 rare_words as (
-    select
-        n.unique_id,
-        list(w.word order by w.word) filter (where w.word not in (select word from frequent_words)) as nom_rares
-    from normalised as n, unnest(n.nom_tokens) as w(word)
-    group by n.unique_id
+    -- A word shared by more than {max_block} structures of one postal code tells none of them apart.
+    select unique_id, list(word order by word) as nom_rares
+    from (select unique_id, word, count(*) over (partition by code_postal, word) as sharing from words)
+    where sharing <= {max_block}
+    group by unique_id
 ),
 
 final as (
