@@ -18,7 +18,6 @@ from rich.console import Console
 
 from pipeline import config
 from pipeline.config import ConfigError
-from pipeline.sources.base import SourceError
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -70,6 +69,7 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
     from pipeline.history.record import HistoryError
     from pipeline.history.store import PreviousReleaseError
     from pipeline.run import execute
+    from pipeline.sources.base import SourceError
 
     if input_path is not None and len(sources) != 1:
         raise click.UsageError("--input needs exactly one --source NAME")

@@ -16,13 +16,13 @@ from typing import Any
 
 import duckdb
 
+from pipeline.paths import TERRITORY_REFERENCE_DIR
 from pipeline.quality import engine, readers, tables
-from pipeline.territory.reference import REFERENCE_DIR
 from pipeline.quality.compile import literal
 from pipeline.quality.errors import ERROR, WARNING, QualityError
 
 PREFIX = "val"
-COMMUNES = REFERENCE_DIR / "communes.csv"
+COMMUNES = TERRITORY_REFERENCE_DIR / "communes.csv"
 
 
 @dataclass

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.paths import TERRITORY_REFERENCE_DIR
 from pipeline.warehouse import table_exists
 
 TERRITORY_DIR = Path(__file__).resolve().parent
-REFERENCE_DIR = TERRITORY_DIR / "reference"
+REFERENCE_DIR = TERRITORY_REFERENCE_DIR
 
 
 def fingerprint() -> str:
