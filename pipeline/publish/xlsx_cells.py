@@ -1,8 +1,8 @@
 """SpreadsheetML cells built by DuckDB: one `<row>` element of XML text per table row.
 
 Writing cell by cell from Python (xlsxwriter) cost ~5 µs a cell, 41 s for the
-7 million cells of a national release. Here each row's XML is one SQL
-expression over the published relation, evaluated set-based on every core.
+7 million cells of a national release. Here one SQL query over the published
+relation builds every row's XML, set-based and on every core.
 
 Every cell is data, never a formula: texts are inline strings (`t="inlineStr"`,
 no shared-strings table to build), numbers `<v>` values, booleans `t="b"`.
@@ -12,14 +12,16 @@ A text goes through, in order:
    with `…`;
 2. the OOXML escape of ST_Xstring (ECMA-376 part 1, 22.9.2.19): Excel and
    LibreOffice read `_xHHHH_` as the character U+HHHH, so a literal `_x0041_`
-   is written `_x005F_x0041_` (its `_` escaped) to read back as itself, and
-   the characters XML 1.0 forbids (C0 controls but tab and line feed, carriage
-   return which XML parsers would turn into a line feed, U+FFFE, U+FFFF) are
-   written `_xHHHH_`, as xlsxwriter did;
+   is written `_x005F_x0041_` (its `_` escaped) to read back as itself, as
+   xlsxwriter did; so are `_x1_` to `_x123_`, which LibreOffice decodes too.
+   The characters XML 1.0 forbids (C0 controls but tab and line feed, U+FFFE,
+   U+FFFF) and the carriage return (which an XML parser turns into a line
+   feed) are written `_xHHHH_`;
 3. XML escaping of `&`, `<`, `>` and `"`.
 
-Readers that do not decode ST_Xstring (openpyxl) show the escapes as text;
-the sample data has none (the cleaning macros drop control characters).
+Readers that do not decode ST_Xstring (openpyxl) show the escapes as written,
+as they did with xlsxwriter: the cleaning macros drop control characters but
+keep carriage returns, which openpyxl shows as `_x000D_`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ CELL_LIMIT = 32_767
 # Characters XML 1.0 forbids or a parser would not keep (carriage return), written `_xHHHH_`.
 ESCAPED_CODES = [*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]
 ESCAPED_PATTERN = r"[\x00-\x08\x0B-\x1F\x{FFFE}\x{FFFF}]"
-LITERAL_ESCAPE_PATTERN = r"(_x[0-9A-Fa-f]{4}_)"
+LITERAL_ESCAPE_PATTERN = r"(_x[0-9A-Fa-f]{1,4}_)"
 SPACES = ("' '", "chr(9)", "chr(10)")  # white space left in a text once carriage returns are escaped
 NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
            "UBIGINT", "FLOAT", "DOUBLE")

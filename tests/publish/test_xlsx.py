@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import shutil
+import subprocess
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +29,7 @@ HOSTILE = {
     "formula-minus": "-2",
     "formula-at": "@SUM(1+1)",
     "ooxml-escape": "_x0041_",
-    "ooxml-escapes": "a_x00e9_b_X00FF__x005F_c_x12_",
+    "ooxml-escapes": "a_x00e9_b_X00FF__x005F_c_x12_ _x1_ _x123_ _x1F600_",
     "markup": "<b>&amp; \"guillemets\" 'apostrophes'</b> & < >",
     "emoji": "Famille 👨‍👩‍👧 👍🏽",
     "rtl": "\u200fשלום\u202e inversé",
@@ -176,3 +179,24 @@ def test_a_sheet_stops_at_excel_row_limit(tmp_path: Path):
     assert data.count(b"<row ") == 1_048_576
     assert b'<c r="B1048576" t="inlineStr"><is><t>s1048574</t></is></c></row></sheetData>' in data
     assert b'<dimension ref="A1:AI1"/>' in services and services.count(b"<row ") == 1
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed on this machine")
+def test_libreoffice_reads_every_text_as_written(warehouse: duckdb.DuckDBPyConnection, tmp_path: Path):
+    """LibreOffice decodes the OOXML escapes (openpyxl does not): every hostile text reads back as itself."""
+    path = tmp_path / xlsx.FILENAME
+    xlsx.write(warehouse, path, REFERENCE)
+    done = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+         "--outdir", str(tmp_path), str(path)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "offre-insertion-structures.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    for key, text in HOSTILE.items():
+        assert rows[f"test--{key}"]["nom"] == (text if len(text) <= 32_767 else text[:32_766] + "…"), key
+    assert rows["test--typed"]["reseaux_porteurs"] == '["france-travail","b,c","é\\"q","=1"]'
+    assert rows["test--typed"]["adresse_certifiee"] == "TRUE" and rows["test--typed"]["latitude"] == "-48.8566"
+    assert (tmp_path / "offre-insertion-colonnes.csv").read_text(encoding="utf-8").startswith(
+        "table,colonne,type,obligatoire,description")
