@@ -255,8 +255,12 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, reference_date: date, cou
         package.text("xl/_rels/workbook.xml.rels", _relationships(
             [(sheet, f"worksheets/sheet{n}.xml") for n in range(1, len(names) + 1)] + [(f"{REL}/styles", "styles.xml")]))
         package.text("xl/styles.xml", STYLES)
-        for number, chunks in groupby(_prefetched(_table_sheets(con, counts)), key=itemgetter(0)):
-            package.stream(f"xl/worksheets/sheet{number}.xml", (chunk for _, chunk in chunks))
+        sheets = _prefetched(_table_sheets(con, counts))
+        try:
+            for number, chunks in groupby(sheets, key=itemgetter(0)):
+                package.stream(f"xl/worksheets/sheet{number}.xml", (chunk for _, chunk in chunks))
+        finally:
+            sheets.close()  # now, not when garbage-collected: the worker thread must be done with `con`
         package.text(f"xl/worksheets/sheet{len(names)}.xml", _column_sheet())
     finally:
         package.close()
@@ -268,6 +272,8 @@ def write(con: duckdb.DuckDBPyConnection, path: Path, reference_date: date) -> d
               for table in TABLES}
     try:
         _write(con, path, reference_date, counts, zip64=False)
+        return counts
     except _NeedsZip64:
-        _write(con, path, reference_date, counts, zip64=True)
+        pass
+    _write(con, path, reference_date, counts, zip64=True)  # Excel 2007 warns on Zip64: only when needed
     return counts

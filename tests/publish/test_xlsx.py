@@ -200,3 +200,13 @@ def test_libreoffice_reads_every_text_as_written(warehouse: duckdb.DuckDBPyConne
     assert rows["test--typed"]["adresse_certifiee"] == "TRUE" and rows["test--typed"]["latitude"] == "-48.8566"
     assert (tmp_path / "offre-insertion-colonnes.csv").read_text(encoding="utf-8").startswith(
         "table,colonne,type,obligatoire,description")
+
+
+def test_zip64_package_reads_back(warehouse: duckdb.DuckDBPyConnection, tmp_path: Path):
+    """The package written again with Zip64 entries, as when a sheet passes 2 GiB, holds the same cells."""
+    plain, zip64 = tmp_path / "plain.xlsx", tmp_path / "zip64.xlsx"
+    counts = xlsx.write(warehouse, plain, REFERENCE)
+    xlsx._write(warehouse, zip64, REFERENCE, counts, zip64=True)
+    assert plain.read_bytes() != zip64.read_bytes()
+    for table in xlsx.TABLES:
+        assert _sheet(zip64, table) == _sheet(plain, table)
