@@ -121,7 +121,9 @@ def rows_sql(relation: str, table: str, column_types: dict[str, str], limit: int
     texts = [c for c in columns if kinds[c] == "text"]
     others = ", ".join(["_rn", *(c for c in columns if kinds[c] != "text")])
     ctes = [
-        f"numbered as (select *, row_number() over (order by id) + 1 as _rn from {relation})",
+        # Rows numbered by sorting their ids alone, not every column.
+        f"positions as (select id as _id, row_number() over (order by id) + 1 as _rn from {relation}), "
+        f"numbered as (select * from {relation} join positions on id = _id)",
         f"step0 as (select {others}, "
         + ", ".join(f"{_as_text(c, column_types[c])} as {c}" for c in texts)
         + f" from numbered where _rn <= {limit + 1})",  # sheet rows 2 to limit + 1
