@@ -137,6 +137,8 @@ def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: flo
         "seconds": round(measured.seconds, 1), "peak_rss_gb": round(measured.peak_rss_bytes / 2**30, 2),
         "load": {"before": measured.load_before, "max": measured.load_max, "after": measured.load_after},
         "timings": timings, "peak_rss_gb_by_stage": peaks,
+        "peak_parts_gb": {kind: round(size / 2**30, 2) for kind, size in
+                          sorted(measured.peak_parts.items(), key=lambda kv: -kv[1])},
         "stages_seconds": round(sum(v for v in timings.values() if v), 1),
         "before_site_seconds": round(sum(timings.get(n) or 0 for n in order[:first_site]), 1),
         "published": {"structures": check.get("structures"), "services": check.get("services")},
@@ -213,6 +215,10 @@ def report(result: dict[str, Any]) -> list[str]:
               f"| before the site | {cold['before_site_seconds']} | {nxt['before_site_seconds']} | |",
               f"| wall time of the process | {cold['seconds']} | {nxt['seconds']} | |",
               f"| peak memory of the process tree, PSS (GB) | {cold['peak_rss_gb']} | {nxt['peak_rss_gb']} | |", ""]
+    for label, run in (("cold", cold), ("next-day", nxt)):
+        parts = ", ".join(f"{kind} {gb} GB" for kind, gb in run.get("peak_parts_gb", {}).items())
+        lines.append(f"At the {label} run's peak: {parts or 'no sample'}.")
+    lines.append("")
     out = result["outputs"]
     biggest = sorted(out["files"].items(), key=lambda kv: -kv[1])[:8]
     lines.append(f"Outputs: {out['total_bytes'] / 1e6:,.0f} MB in all; site {out['site_bytes'] / 1e6:,.0f} MB "

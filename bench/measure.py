@@ -37,6 +37,7 @@ class Measured:
     lines: list[tuple[float, str]] = field(default_factory=list, repr=False)  # (seconds, line) as logged
     timed_out: bool = False
     over_memory: bool = False
+    peak_parts: dict[str, int] = field(default_factory=dict)  # at the peak sample: bytes per kind of process
 
 
 def load_average() -> float:
@@ -71,14 +72,39 @@ def _memory(pid: int) -> int:
         return 0
 
 
-def tree_rss(pid: int) -> int:
-    """Memory held by a process and its descendants (PSS, see the module's docstring; 0 once gone)."""
-    tree, total, todo = _children(), 0, [pid]
+def _kind(pid: int, root: int) -> str:
+    """What a process of the tree is, for the peak's breakdown: `run` (the measured process itself) or
+    a short name from its command line (`pagefind`, `site renderer`, `validation worker`…)."""
+    if pid == root:
+        return "run"
+    try:
+        args = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "other"
+    text = b" ".join(args).decode(errors="replace")
+    if "pagefind" in text:
+        return "pagefind"
+    if "multiprocessing" in text or "forkserver" in text:
+        return "site renderer"
+    if "pipeline.publish.validation" in text:
+        return "validation worker"
+    return Path(args[0].decode(errors="replace")).name or "other"
+
+
+def tree_memory(pid: int) -> dict[str, int]:
+    """Memory (PSS, see the module's docstring) held by a process and its descendants, per kind of process."""
+    tree, parts, todo = _children(), {}, [pid]
     while todo:
         current = todo.pop()
-        total += _memory(current)
+        kind = _kind(current, pid)
+        parts[kind] = parts.get(kind, 0) + _memory(current)
         todo.extend(tree.get(current, []))
-    return total
+    return parts
+
+
+def tree_rss(pid: int) -> int:
+    """Memory held by a process and its descendants (PSS; 0 once gone)."""
+    return sum(tree_memory(pid).values())
 
 
 def run(command: list[str], env: dict[str, str] | None = None, interval: float = 0.25,
@@ -93,13 +119,16 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
     process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
     load_max, samples, lines, read, over = load_before, [], [], 0, threading.Event()
-    done = threading.Event()
+    done, peak_parts = threading.Event(), {}
 
     def sample() -> None:
-        nonlocal load_max, read
+        nonlocal load_max, read, peak_parts
         while not done.wait(interval):
             now = round(time.perf_counter() - started, 2)
-            samples.append((now, tree_rss(process.pid)))
+            parts = tree_memory(process.pid)
+            samples.append((now, sum(parts.values())))
+            if samples[-1][1] >= max(rss for _, rss in samples):
+                peak_parts = parts
             load_max = max(load_max, load_average())
             if max_rss and samples[-1][1] > max_rss and not over.is_set():
                 over.set()
@@ -132,4 +161,4 @@ def run(command: list[str], env: dict[str, str] | None = None, interval: float =
     if after > before:  # ru_maxrss is in KiB on Linux, and only grows
         peak = max(peak, after * 1024)
     return Measured(process.returncode, seconds, peak, load_before, load_average(), load_max, output or "", samples,
-                    lines, timed_out, over.is_set())
+                    lines, timed_out, over.is_set(), peak_parts)
