@@ -85,9 +85,10 @@ class ListAwareParquetParser(ParquetParser):
     requires_loader = True
 
     def read_cell_stream_create(self) -> Any:
-        table = pq.read_table(io.BytesIO(_Read1Stream(self.loader.byte_stream).read()))
-        yield table.column_names
-        for batch in table.to_batches(max_chunksize=10_000):
+        # Batch by batch: a sampled validation reads the first rows only, not the whole table.
+        parquet = pq.ParquetFile(io.BytesIO(_Read1Stream(self.loader.byte_stream).read()))
+        yield parquet.schema_arrow.names
+        for batch in parquet.iter_batches(batch_size=10_000):
             columns = [column.to_pylist() for column in batch.columns]
             yield from (list(row) for row in zip(*columns))
 

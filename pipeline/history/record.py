@@ -86,6 +86,8 @@ def compute(con: duckdb.DuckDBPyConnection, table: str, day: date) -> None:
         order by id, valid_from
         """
     )
+    # Temporary tables live in memory until the run ends (800 MB at national scale).
+    con.execute("drop table if exists hist_base; drop table if exists hist_prev; drop table if exists hist_new")
 
 
 def _releases(con: duckdb.DuckDBPyConnection, day: date, run_id: str) -> None:

@@ -62,6 +62,21 @@ def build_errors(ctx: RunContext) -> None:
     con.execute(f"insert into int__errors select * from ({' union all '.join(parts)}) "
                 "order by entity, source, record_id, field, code, value")
     cascade_stage_errors(con)
+    _drop_work_tables(con)
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The checks' temporary tables live in memory (300 MB at national scale) until the run ends: drop them."""
+    names = [name for (name,) in con.execute(
+        "select table_name from duckdb_tables() where temporary and starts_with(table_name, ?)", [PREFIX + "_"]
+    ).fetchall()]
+    views = [name for (name,) in con.execute(
+        "select view_name from duckdb_views() where temporary and starts_with(view_name, ?)", [PREFIX + "_"]
+    ).fetchall()]
+    for view in views:
+        con.execute(f"drop view if exists {quote(view)}")
+    for table in names:
+        con.execute(f"drop table if exists {quote(table)}")
 
 
 def severity_sql() -> str:
