@@ -120,7 +120,8 @@ def validate(descriptor_path: Path, parallel_above_bytes: int = PARALLEL_ABOVE_B
         if in_workers:
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 futures = {(name,): pool.submit(_in_worker, descriptor_path, [name]) for name in full}
-                futures[tuple(rest)] = pool.submit(_in_worker, descriptor_path, rest, sampled=True)
+                if rest:
+                    futures[tuple(rest)] = pool.submit(_in_worker, descriptor_path, rest, sampled=True)
                 for group, future in futures.items():
                     reports.update(zip(group, future.result()))
         else:
