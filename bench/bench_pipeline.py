@@ -258,6 +258,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--fresh-archive", action="store_true", help="regenerate the archives even if present")
     parser.add_argument("--timeout", type=float, help="stop a run after this many seconds (its stages so far are kept)")
     parser.add_argument("--max-rss-gb", type=float, help="stop a run whose processes hold more memory than this")
+    parser.add_argument("--cold-only", action="store_true", help="skip the next-day run (for stress scales)")
     args = parser.parse_args(argv or [])
     work = HERE / "work" / f"pipeline-s{args.scale:g}"
     work.mkdir(parents=True, exist_ok=True)
@@ -268,10 +269,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cold = _run(work, first, REFERENCE_DATE, "cold", args.timeout, args.max_rss_gb)
     if cold["timed_out"]:
         next_day = _not_run("the cold run was stopped")
+    elif args.cold_only:
+        next_day = _not_run("--cold-only")
     else:
         _next_archive(work, archives)
         next_day = _run(work, second, REFERENCE_DATE + timedelta(days=1), "next-day", args.timeout, args.max_rss_gb)
     suffix = ("" if args.scale == 1 else f" --scale {args.scale:g}") + ("" if args.invalid == 0.01 else f" --invalid {args.invalid:g}")
+    suffix += " --cold-only" if args.cold_only else ""
     result = {
         "date": date.today().isoformat(), "scale": args.scale, "seed": args.seed, "invalid": args.invalid, "machine": MACHINE,
         "python": platform.python_version(), "commit": _commit(),
