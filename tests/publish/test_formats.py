@@ -158,3 +158,53 @@ def test_large_csv_files_are_validated_in_worker_processes_with_the_same_report(
     broken = validation.validate(descriptor, parallel_above_bytes=0)
     assert not broken.valid
     assert {e[0] for e in broken.flatten(["type"])} >= {"hash-count"}
+
+
+def _csv_descriptors(descriptor) -> list[dict]:
+    return [r for r in json.loads(descriptor.read_text())["resources"] if r["format"] == "csv"]
+
+
+def test_csv_files_validated_early_give_the_same_report(workspace: Workspace):
+    """Workers started on the CSV resources before the package exists give the report of a validation
+    made afterwards; a resource whose final descriptor differs from the one checked is validated again."""
+    from pipeline.publish import validation
+
+    assert workspace.run().exit_code == 0
+    descriptor = workspace.dist / "datapackage.json"
+    fields = ["taskName", "rowNumber", "fieldName", "type"]
+    expected = validation.validate(descriptor).flatten(fields)
+    early = validation.EarlyCsv.start(workspace.dist, _csv_descriptors(descriptor))
+    assert (workspace.dist / validation.EARLY_DESCRIPTOR).is_file()
+    assert validation.validate(descriptor, early=early).flatten(fields) == expected
+    assert not (workspace.dist / validation.EARLY_DESCRIPTOR).exists()
+
+    (workspace.dist / "services.csv").write_text("id,structure_id\nx,y\n", encoding="utf-8")
+    early = validation.EarlyCsv.start(workspace.dist, _csv_descriptors(descriptor))
+    stale = [r | {"bytes": 1} if r["name"] == "services" else r for r in _csv_descriptors(descriptor)]
+    assert early.covering(stale) == [r["name"] for r in stale if r["name"] != "services"]
+    broken = validation.validate(descriptor, parallel_above_bytes=0, early=early)
+    assert {e[0] for e in broken.flatten(["type"])} >= {"hash-count"}
+    assert [task.name for task in broken.tasks] == [r["name"] for r in json.loads(descriptor.read_text())["resources"]]
+
+
+def test_a_run_validates_large_csv_files_while_exporting(workspace: Workspace, monkeypatch):
+    """Above the size threshold the export stage starts the CSV workers; the release is the same and keeps
+    no trace of them."""
+    from pipeline.publish import validation
+
+    assert workspace.run().exit_code == 0
+    report = json.loads((workspace.dist / "reports" / "validation.json").read_text())
+    started = []
+    original = validation.EarlyCsv.start.__func__
+
+    def spy(cls, base, resources):
+        started.append({r["name"] for r in resources})
+        return original(cls, base, resources)
+
+    monkeypatch.setattr(validation, "PARALLEL_ABOVE_BYTES", 0)
+    monkeypatch.setattr(validation.EarlyCsv, "start", classmethod(spy))
+    result = workspace.run()
+    assert result.exit_code == 0, result.output
+    assert json.loads((workspace.dist / "reports" / "validation.json").read_text()) == report
+    assert started and started[0] >= {"structures", "services"}
+    assert not list(workspace.dist.rglob(validation.EARLY_DESCRIPTOR))

@@ -149,18 +149,23 @@ select * from final;
 
 
 create or replace table stg_soliguide__services as
-with nested as (
+with services_all as (
+    -- the place's services extracted once (each set-returning call below would parse the place again)
+    select _row, json_extract(data, '$.services_all[*]') as services from raw_soliguide__lieux
+),
+
+nested as (
     select
         _row as lieu_row,
-        generate_subscripts(json_extract(data, '$.services_all[*]'), 1) as rang,
+        generate_subscripts(services, 1) as rang,
         -- each service parsed once into the fields read below
-        json_transform(unnest(json_extract(data, '$.services_all[*]')), '{
+        json_transform(unnest(services), '{
             "categorie": "VARCHAR", "category": "VARCHAR", "close": "JSON", "description": "VARCHAR",
             "differentHours": "VARCHAR", "differentModalities": "VARCHAR", "differentPublics": "VARCHAR",
             "hours": "JSON", "modalities": "JSON", "publics": "JSON", "saturated": "JSON",
             "serviceObjectId": "JSON"
         }') as s
-    from raw_soliguide__lieux
+    from services_all
 ),
 
 typed as (
