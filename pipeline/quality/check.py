@@ -101,11 +101,6 @@ def cascade_stage_errors(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _blocking_codes() -> str:
-    """The codes that keep a record out of the release (severity error, not warning), as SQL literals."""
-    return ", ".join(f"'{code}'" for code, (severity, _) in CODES.items() if severity == "error")
-
-
 def publish_valid(con: duckdb.DuckDBPyConnection) -> None:
     """`int__quarantine` (errors of rejected records) and `pub__*` (every other record, by id, with its score)."""
     codes = ", ".join(literal(c) for c in blocking_codes())
