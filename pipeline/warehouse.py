@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -12,6 +13,22 @@ import duckdb
 
 from pipeline.paths import SQL_DIR
 from pipeline.sql import functions
+
+# DuckDB takes 80% of the machine's memory by default, leaving too little for the run's Python side
+# (parsed payloads, the site's manifest): at ten times the national volume the two together went past
+# 22 GB of 24. Above this share DuckDB spills to disk instead. `DATAINCLUSION_DUCKDB_MEMORY` (e.g. "6GB")
+# overrides it.
+MEMORY_SHARE = 0.4
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for this machine (or the environment's)."""
+    configured = os.environ.get("DATAINCLUSION_DUCKDB_MEMORY")
+    if configured:
+        return configured
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{int(total * MEMORY_SHARE) >> 20}MiB"
+
 
 RUNS_DDL = """
 create table if not exists runs (
@@ -41,6 +58,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     # DuckDB's allocator (jemalloc) otherwise keeps what queries freed: a national run's process
     # held 1.4 GB more than DuckDB used when the site stage began.
     con.execute("set allocator_background_threads = true")
+    con.execute(f"set memory_limit = '{memory_limit()}'")
     functions.register(con)
     con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
     con.execute(RUNS_DDL)
