@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,10 +30,6 @@ class RunContext:
     # Written by the export stage, read by later stages (reports, site, publication).
     files: list[Any] = field(default_factory=list)
     validation_report: Any = None
-    # Frictionless workers the export stage starts on the CSV files (read by the validation stage).
-    early_validation: Any = None
-    # Called when the run fails: stop what a stage left running in the background.
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
     # Freshness-guard flags of this run (history stage); they block the release.
     guard_flags: list[Any] = field(default_factory=list)
 

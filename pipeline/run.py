@@ -113,8 +113,6 @@ def execute(settings: Settings) -> RunResult:
             result.status = "stale-sources" if any(c.status != "ok" for c in ctx.collected.values()) else "ok"
         result.messages += ctx.warnings
     except BaseException as exc:
-        for cleanup in ctx.cleanups:
-            cleanup()
         release.discard(ctx.build_dir)
         warehouse.finish_run(con, run_id, "failed", _public(result), f"{type(exc).__name__}: {exc}")
         con.close()

@@ -91,15 +91,6 @@ def table_schemas(base: Path) -> dict[str, dict[str, Any]]:
     return schemas
 
 
-def csv_resources(files: list[ExportedFile], base: Path) -> list[dict[str, Any]]:
-    """The descriptors the package will give `files` (CSV tables, each its table's first file) and the
-    companion CSV files already written; their schemas are written under `schema/`."""
-    schemas = table_schemas(base)
-    write_schemas(base, schemas)
-    found = files + [file for file, _ in companions.present(base) if file.format == "csv"]
-    return [resource(f, f.table, base, _schema_path(f.table)) for f in found if f.table in schemas]
-
-
 def build(files: list[ExportedFile], base: Path, reference_date: date, sources: list[Source]) -> dict[str, Any]:
     """The descriptor of `files` (in that order), writing the schemas they use under `schema/`."""
     schemas = table_schemas(base)

@@ -11,7 +11,6 @@ with its own identifier).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -89,17 +88,12 @@ def write_csv(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str],
     )
 
 
-def write_table_csv(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> ExportedFile:
-    rows = con.execute(f"select count(*) from pub__{table}").fetchall()[0][0]
-    path = directory / f"{table}.csv"
-    write_csv(con, f"pub__{table}", published_columns(table), path, "id")
-    return ExportedFile(table, "csv", path, rows)
-
-
-def write_table_others(con: duckdb.DuckDBPyConnection, table: str, directory: Path, rows: int) -> list[ExportedFile]:
-    """Parquet, JSON and GeoJSON of a table."""
+def write_table(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> list[ExportedFile]:
     columns = published_columns(table)
+    rows = con.execute(f"select count(*) from pub__{table}").fetchall()[0][0]
     source = f"(select {', '.join(columns)} from pub__{table} order by id)"
+    csv_path = directory / f"{table}.csv"
+    write_csv(con, f"pub__{table}", columns, csv_path, "id")
     parquet_path = directory / f"{table}.parquet"
     con.execute(f"copy {source} to '{parquet_path}' (format parquet, compression zstd)")
     json_path = directory / f"{table}.json"
@@ -107,25 +101,19 @@ def write_table_others(con: duckdb.DuckDBPyConnection, table: str, directory: Pa
     geojson_path = directory / f"{table}.geojson"
     points = geojson.write(con, table, columns, geojson_path)
     return [
+        ExportedFile(table, "csv", csv_path, rows),
         ExportedFile(table, "parquet", parquet_path, rows),
         ExportedFile(table, "json", json_path, rows),
         ExportedFile(table, "geojson", geojson_path, points),
     ]
 
 
-def write_all(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date,
-              csv_written: Callable[[list[ExportedFile]], None] | None = None) -> list[ExportedFile]:
-    """Every format of both tables, the workbook and the database file.
-
-    The CSV files come first; `csv_written` is told of them before the other formats are written
-    (the validation stage can start reading them)."""
+def write_all(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date) -> list[ExportedFile]:
+    """Every format of both tables, the workbook and the database file."""
     directory.mkdir(parents=True, exist_ok=True)
-    csvs = [write_table_csv(con, table, directory) for table in TABLES]
-    if csv_written is not None:
-        csv_written(csvs)
     files: list[ExportedFile] = []
-    for csv_file in csvs:
-        files += [csv_file, *write_table_others(con, csv_file.table, directory, csv_file.rows)]
+    for table in TABLES:
+        files.extend(write_table(con, table, directory))
     workbook = directory / xlsx.FILENAME
     counts = xlsx.write(con, workbook, reference_date)
     files += [ExportedFile(table, "xlsx", workbook, counts[table], sheet=table) for table in TABLES]

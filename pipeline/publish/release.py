@@ -63,14 +63,7 @@ def discard(build: Path) -> None:
 
 
 def export_stage(ctx: RunContext) -> dict[str, object]:
-    def csv_written(files: list[export.ExportedFile]) -> None:
-        """Large CSV files are validated while the other formats are written (see `validation.EarlyCsv`)."""
-        resources = datapackage.csv_resources(files, ctx.build_dir)
-        if sum(r["bytes"] for r in resources) >= validation.PARALLEL_ABOVE_BYTES:
-            ctx.early_validation = validation.EarlyCsv.start(ctx.build_dir, resources)
-            ctx.cleanups.append(ctx.early_validation.stop)
-
-    ctx.files = export.write_all(ctx.con, ctx.build_dir, ctx.settings.reference_date, csv_written)
+    ctx.files = export.write_all(ctx.con, ctx.build_dir, ctx.settings.reference_date)
     return {f"{f.path.name}{'#' + f.sheet if f.sheet else ''}": f.rows for f in ctx.files}
 
 
@@ -99,7 +92,7 @@ def package_stage(ctx: RunContext) -> dict[str, object]:
 
 def validate_stage(ctx: RunContext) -> dict[str, object]:
     """Frictionless validation of the built package: the published files as they are."""
-    report = validation.validate(ctx.build_dir / "datapackage.json", early=ctx.early_validation)
+    report = validation.validate(ctx.build_dir / "datapackage.json")
     errors = report.flatten(["taskName", "rowNumber", "fieldName", "type", "message"])
     ctx.validation_report = report
     return {"valid": report.valid, "errors": len(errors), "first_errors": errors[:10]}
