@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import duckdb
@@ -150,28 +149,21 @@ def collect_source(ctx: RunContext, source: Source) -> Collected:
     return _receive(ctx, source, "sample", source.sample_files())
 
 
-RawTables = list[tuple[str, pa.Table]]
-
-
-def raw_tables(run_id: str, source: Source, collected: Collected) -> RawTables:
-    """The source's raw tables as Arrow tables (one row per record, its JSON in `data`)."""
-    tables = []
+def load_raw(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, collected: Collected) -> None:
+    """Replace the source's raw tables with this run's records (JSON, one row per record)."""
     for stream in source.streams:
         records = collected.records.get(stream, [])
-        tables.append((raw_table(source, stream), pa.table({
-            "_row": pa.array(range(1, len(records) + 1), pa.int32()),
-            "_run_id": pa.array([run_id] * len(records), pa.string()),
-            "_file": pa.array([r.file for r in records], pa.string()),
-            "_record_no": pa.array([r.number for r in records], pa.int32()),
-            # Written by orjson, hence valid: typed as JSON, DuckDB does not parse it again.
-            "data": pa.ExtensionArray.from_storage(pa.json_(), pa.array([r.data for r in records], pa.string())),
-        })))
-    return tables
-
-
-def load_raw(con: duckdb.DuckDBPyConnection, tables: RawTables) -> None:
-    """Replace raw tables with these."""
-    for name, table in tables:
+        table = pa.table(
+            {
+                "_row": pa.array(range(1, len(records) + 1), pa.int32()),
+                "_run_id": pa.array([run_id] * len(records), pa.string()),
+                "_file": pa.array([r.file for r in records], pa.string()),
+                "_record_no": pa.array([r.number for r in records], pa.int32()),
+                # Written by orjson, hence valid JSON: typed as such, DuckDB does not parse it again.
+                "data": pa.ExtensionArray.from_storage(pa.json_(), pa.array([r.data for r in records], pa.string())),
+            }
+        )
+        name = raw_table(source, stream)
         con.register("_incoming", table)
         try:
             con.execute(f"create or replace table {name} ({RAW_COLUMNS})")
@@ -181,36 +173,23 @@ def load_raw(con: duckdb.DuckDBPyConnection, tables: RawTables) -> None:
 
 
 def run(ctx: RunContext) -> dict[str, dict[str, object]]:
-    """Collect every selected source; returns per-source status and raw record counts.
-
-    A source's raw tables are written by DuckDB in a thread (on a cursor of the
-    run's connection) while the next source is parsed."""
+    """Collect every selected source; returns per-source status and raw record counts."""
     summary: dict[str, dict[str, object]] = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-raw") as loader:
-        loading: Future[None] | None = None
-        cursor = ctx.con.cursor()
-        try:
-            for source in ctx.track(ctx.sources, "collect"):
-                collected = collect_source(ctx, source)
-                ctx.collected[source.name] = collected
-                tables = raw_tables(ctx.run_id, source, collected) if collected.status != "failed" else []
-                summary[source.name] = {
-                    "status": collected.status,
-                    "origin": collected.origin,
-                    "records": {stream: len(rs) for stream, rs in collected.records.items()},
-                    "archive": str(collected.archive) if collected.archive else None,
-                    "stale_since": collected.stale_since,
-                    "error": collected.error,
-                }
-                ctx.log(f"collect {source.name}: {collected.status}, "
-                        + ", ".join(f"{len(rs)} {stream}" for stream, rs in collected.records.items()))
-                # In Arrow now: drop the parsed payloads, the largest memory of a run.
-                collected.records = {}
-                if loading is not None:
-                    loading.result()
-                loading = loader.submit(load_raw, cursor, tables)
-            if loading is not None:
-                loading.result()
-        finally:
-            cursor.close()
+    for source in ctx.track(ctx.sources, "collect"):
+        collected = collect_source(ctx, source)
+        ctx.collected[source.name] = collected
+        if collected.status != "failed":
+            load_raw(ctx.con, ctx.run_id, source, collected)
+        summary[source.name] = {
+            "status": collected.status,
+            "origin": collected.origin,
+            "records": {stream: len(rs) for stream, rs in collected.records.items()},
+            "archive": str(collected.archive) if collected.archive else None,
+            "stale_since": collected.stale_since,
+            "error": collected.error,
+        }
+        ctx.log(f"collect {source.name}: {collected.status}, "
+                + ", ".join(f"{len(rs)} {stream}" for stream, rs in collected.records.items()))
+        # Loaded into the raw tables: drop the parsed payloads, the largest memory of a run.
+        collected.records = {}
     return summary
