@@ -1,9 +1,9 @@
 """The release's other tabular files (written by earlier stages) and their Table Schemas.
 
 Structures and services are described by the schema v1 Table Schemas; the
-files beside them (release diff, registry, history, duplicates, quarantine)
-get the schemas below, so the data package describes and validates every
-tabular file of the release.
+files beside them (release diff, registry, duplicate pairs, history) get the
+schemas below, so the data package describes and validates them too. The
+files of `reports/` are the run's reports, not data: they stay outside it.
 """
 
 from __future__ import annotations
@@ -57,6 +57,23 @@ REGISTRY = {
     "primaryKey": ["table", "id"],
 }
 
+DUPLICATES = {
+    "fields": [
+        _field("left_id", "string", "Identifiant d’une structure de la paire (le plus petit des deux).", True),
+        _field("right_id", "string", "Identifiant de l’autre structure de la paire.", True),
+        _field("left_source", "string", "Source de `left_id`.", True),
+        _field("right_source", "string", "Source de `right_id`.", True),
+        _field("cluster_id", "string", "Groupe de doublons des deux structures (`cluster_id` des structures).",
+               True),
+        _field("match_probability", "number", "Probabilité que les deux fiches décrivent la même structure.",
+               constraints={"required": True, "minimum": 0, "maximum": 1}),
+        _field("agreeing_fields", "array", "Critères sur lesquels les deux fiches concordent, tableau JSON "
+                                           "dans le CSV."),
+    ],
+    "missingValues": [""],
+    "primaryKey": ["left_id", "right_id"],
+}
+
 RELEASES = {"fields": [_field("reference_date", "date", "Date d’une publication.", True)],
             "primaryKey": ["reference_date"]}
 
@@ -92,6 +109,8 @@ def companions() -> list[Companion]:
         Companion("changes", "changes.csv", "csv", CHANGES),
         Companion("changes", "changes.parquet", "parquet", CHANGES),
         Companion("registry", "registry.parquet", "parquet", REGISTRY),
+        Companion("doublons", "doublons.csv", "csv", DUPLICATES),
+        Companion("doublons", "doublons.parquet", "parquet", DUPLICATES),
         Companion("history-structures", "history/structures.parquet", "parquet", history_schema("structures")),
         Companion("history-services", "history/services.parquet", "parquet", history_schema("services")),
         Companion("history-releases", "history/releases.parquet", "parquet", RELEASES),

@@ -31,6 +31,7 @@ TITLES = {
     "services": "Services d’insertion",
     "changes": "Changements depuis la publication précédente",
     "registry": "Registre des identifiants (première et dernière publication)",
+    "doublons": "Paires de structures en doublon probable (entre sources et dans une source)",
     "history-structures": "Historique des structures (intervalles de validité)",
     "history-services": "Historique des services (intervalles de validité)",
     "history-releases": "Dates des publications",

@@ -134,3 +134,11 @@ def test_sample_run_publishes_cluster_id_and_doublons(sample_run: Workspace) -> 
     structures = next(r for r in package["resources"] if r["name"].startswith("structures"))
     fields = json.loads((sample_run.dist / structures["schema"]).read_text(encoding="utf-8"))["fields"]
     assert [f["name"] for f in fields[-2:]] == ["cluster_id", "adresse_certifiee"]
+    doublons = [(r["name"], r["path"], r["schema"], r["rows"]) for r in package["resources"]
+                if r["name"].startswith("doublons")]
+    pairs = len((sample_run.dist / "doublons.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert doublons == [("doublons", "doublons.csv", "schema/doublons.schema.json", pairs),
+                        ("doublons-parquet", "doublons.parquet", "schema/doublons.schema.json", pairs)]
+    report = json.loads((sample_run.dist / "reports" / "validation.json").read_text(encoding="utf-8"))
+    checked = {t["name"]: (t["valid"], t["stats"]["rows"]) for t in report["tasks"] if t["name"].startswith("doublons")}
+    assert checked == {"doublons": (True, pairs), "doublons-parquet": (True, pairs)}
