@@ -149,6 +149,14 @@ def collect_source(ctx: RunContext, source: Source) -> Collected:
     return _receive(ctx, source, "sample", source.sample_files())
 
 
+def json_column(texts: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """Texts written by orjson, hence valid JSON, typed as such: DuckDB does not parse them again.
+
+    Past 2 GB of text (ten times the national volume) Arrow splits the strings into chunks."""
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    return pa.chunked_array([pa.ExtensionArray.from_storage(pa.json_(), c) for c in chunks], pa.json_())
+
+
 def load_raw(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, collected: Collected) -> None:
     """Replace the source's raw tables with this run's records (JSON, one row per record)."""
     for stream in source.streams:
@@ -159,8 +167,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, collec
                 "_run_id": pa.array([run_id] * len(records), pa.string()),
                 "_file": pa.array([r.file for r in records], pa.string()),
                 "_record_no": pa.array([r.number for r in records], pa.int32()),
-                # Written by orjson, hence valid JSON: typed as such, DuckDB does not parse it again.
-                "data": pa.ExtensionArray.from_storage(pa.json_(), pa.array([r.data for r in records], pa.string())),
+                "data": json_column(pa.array([r.data for r in records], pa.string())),
             }
         )
         name = raw_table(source, stream)

@@ -28,3 +28,21 @@ def test_errors_are_the_standard_librarys() -> None:
     with pytest.raises(UnicodeDecodeError) as bad:
         fastjson.loads(b'["\xff"]')
     assert bad.value.start == 2
+
+
+def test_raw_json_loads_in_chunks_as_arrow_splits_it_past_2_gb() -> None:
+    """Arrow hands back the texts of a payload past 2 GB as several chunks: each becomes JSON cells."""
+    import duckdb
+    import pyarrow as pa
+
+    from pipeline.sources.collect import json_column
+
+    texts = pa.chunked_array([pa.array(['{"a": 1}', '{"a": "é"}']), pa.array(['[1, 2]'])])
+    with duckdb.connect() as con:
+        con.register("incoming", pa.table({"data": json_column(texts)}))
+        con.execute("create table raw (data json)")
+        con.execute("insert into raw select data from incoming")
+        assert con.execute("select data ->> '$.a', json_type(data) from raw").fetchall() == [
+            ("1", "OBJECT"), ("é", "OBJECT"), (None, "ARRAY")]
+        con.register("single", pa.table({"data": json_column(pa.array(['{"b": true}']))}))
+        assert con.execute("select data ->> 'b' from single").fetchall() == [("true",)]
