@@ -45,7 +45,8 @@ def test_datapackage_describes_each_file(published: Workspace):
         "structures", "structures-parquet", "structures-json", "structures-geojson",
         "services", "services-parquet", "services-json", "services-geojson",
         "structures-xlsx", "services-xlsx", "datainclusion",
-        "changes", "changes-parquet", "registry", "history-structures", "history-services", "history-releases",
+        "changes", "changes-parquet", "registry", "doublons", "doublons-parquet",
+        "history-structures", "history-services", "history-releases",
     ]
     for resource in descriptor["resources"]:
         content = (published.dist / resource["path"]).read_bytes()
