@@ -43,20 +43,16 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def parse_files(source: Source, files: list[RawFile]) -> tuple[dict[str, list[Record]], dict[str, int]]:
     """Records per stream and record count per file; raises SourceError naming file and record."""
-    with _no_cycle_collection():
-        return _parse_files(source, files)
-
-
-def _parse_files(source: Source, files: list[RawFile]) -> tuple[dict[str, list[Record]], dict[str, int]]:
     records: dict[str, list[Record]] = {stream: [] for stream in source.streams}
     counts: dict[str, int] = {}
-    for file in files:
-        if file.stream not in records:
-            raise SourceError(f"{source.name}: file {file.name} belongs to unknown stream {file.stream!r}")
-        parsed = [Record(file.stream, file.name, n, fastjson.dumps(data))
-                  for n, data in enumerate(source.parse(file), start=1)]
-        records[file.stream].extend(parsed)
-        counts[file.name] = len(parsed)
+    with _no_cycle_collection():
+        for file in files:
+            if file.stream not in records:
+                raise SourceError(f"{source.name}: file {file.name} belongs to unknown stream {file.stream!r}")
+            parsed = [Record(file.stream, file.name, n, fastjson.dumps(data))
+                      for n, data in enumerate(source.parse(file), start=1)]
+            records[file.stream].extend(parsed)
+            counts[file.name] = len(parsed)
     return records, counts
 
 
