@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/datainclusion run
 
-## test: install if needed, run the whole test suite
+## test: install if needed, run the whole test suite (one worker per core, at most 4)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 ## bench: national-scale benchmarks (long; figures go to bench/RESULTS.md)
 bench: $(STAMP)
