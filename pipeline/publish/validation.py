@@ -118,10 +118,14 @@ def validate(descriptor_path: Path, parallel_above_bytes: int = PARALLEL_ABOVE_B
         rest = [name for name in names if name not in full]
         reports: dict[str, Report] = {}
         if in_workers:
+            # Longest first: the biggest CSV, the sampled formats (at national scale about two thirds of
+            # its time), then the other CSVs; ending with the sampled group left one worker idle for 4 s.
+            jobs = [((name,), [name], False) for name in full]
+            if rest:
+                jobs.insert(1, (tuple(rest), rest, True))
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                futures = {(name,): pool.submit(_in_worker, descriptor_path, [name]) for name in full}
-                if rest:
-                    futures[tuple(rest)] = pool.submit(_in_worker, descriptor_path, rest, sampled=True)
+                futures = {group: pool.submit(_in_worker, descriptor_path, names, sampled)
+                           for group, names, sampled in jobs}
                 for group, future in futures.items():
                     reports.update(zip(group, future.result()))
         else:
