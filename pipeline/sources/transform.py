@@ -13,6 +13,8 @@ mapped tables, so the union always covers every source.
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -26,6 +28,9 @@ from pipeline.territory import reference
 from pipeline.warehouse import scalar, set_reference_date, table_exists
 
 ENTITIES = ("structures", "services")
+# Sources mapped side by side. A source's raw tables hold fewer rows than a DuckDB row group
+# (122,880), so its SQL runs on about one core: two sources at once keep both cores busy.
+WORKERS = 2
 EXCLUDED_COLUMNS = "source varchar, entity varchar, record_id varchar, rule varchar"
 FLAGS_COLUMNS = "source varchar, entity varchar, record_id varchar, flag varchar"
 
@@ -112,6 +117,26 @@ def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute("commit")
 
 
+def _raw_bytes(con: duckdb.DuckDBPyConnection, source: Source) -> int:
+    """DuckDB's estimate of a source's raw tables' size: the order to map sources in."""
+    return scalar(con, "select coalesce(sum(estimated_size), 0) from duckdb_tables() where schema_name = 'main' "
+                  "and starts_with(table_name, ?)", [f"raw_{source.slug}__"])
+
+
+def _map_in_cursor(con: duckdb.DuckDBPyConnection, source: Source, reference_date: date) -> Exception | None:
+    """`map_source` on a cursor of its own (a thread's connection; session variables are not shared);
+    returns the error that made it fail."""
+    cursor = con.cursor()
+    try:
+        set_reference_date(cursor, reference_date)
+        map_source(cursor, source)
+        return None
+    except Exception as exc:
+        return exc
+    finally:
+        cursor.close()
+
+
 def create_templates(con: duckdb.DuckDBPyConnection) -> None:
     """Empty tables with the schema's columns and types, for sources with nothing mapped."""
     types = {"string": "varchar", "date": "date", "number": "double", "integer": "bigint", "array": "varchar[]"}
@@ -162,21 +187,32 @@ def run(ctx: RunContext) -> dict[str, object]:
     load_vocab(con, SOURCES_DIR, "vocab__")
     create_templates(con)
     per_source: dict[str, object] = {}
-    for source in ctx.track(ctx.sources, "map"):
+    to_map = []
+    for source in ctx.sources:
         collected = ctx.collected.get(source.name)
         if collected is None or collected.status == "failed":
             _ensure_empty_tables(con, source)
             per_source[source.name] = "kept previous mapping" if collected else "not collected"
-            continue
-        try:
-            map_source(con, source)
-            per_source[source.name] = "ok"
-        except Exception as exc:  # keep the last good mapped tables of this source
-            ctx.warn(f"{source.name}: mapping failed ({exc}); keeping its previous mapped tables (stale)")
+        else:
+            to_map.append(source)
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="map") as pool:
+        # Started largest first, so that the two workers end together; reported in the sources' order.
+        futures = {s.name: pool.submit(_map_in_cursor, con, s, ctx.settings.reference_date)
+                   for s in sorted(to_map, key=lambda s: -_raw_bytes(con, s))}
+        for source in ctx.track(to_map, "map"):
+            future = futures[source.name]
+            error = future.result()
+            if error is None:
+                per_source[source.name] = "ok"
+                continue
+            # keep the last good mapped tables of this source
+            ctx.warn(f"{source.name}: mapping failed ({error}); keeping its previous mapped tables (stale)")
+            collected = ctx.collected[source.name]
             collected.status = "stale"
-            collected.error = f"mapping failed: {exc}"
+            collected.error = f"mapping failed: {error}"
             _ensure_empty_tables(con, source)
             per_source[source.name] = "stale"
+    per_source = {s.name: per_source[s.name] for s in ctx.sources}
     # Sources not selected by --source keep their last mapped tables: a run
     # refreshes the sources it names and republishes the others as they were.
     everyone = source_registry.discover()
