@@ -14,9 +14,11 @@ départements, sorted by code, are packed greedily into shards of at most
 `search_shard_size` documents (a larger département is a shard of its own);
 shard `<first>-<last>` is written to `site/pagefind/<first>-<last>/`, and the
 search page merges the shards in the browser (Pagefind's `mergeIndex`).
-`entities.build` yields the documents in shard order; when a shard is complete
-its process writes its files in a thread while the next shard's process starts,
-so at most one index is being filled and at most two processes exist. A shard
+`entities.build` yields the documents in shard order;
+each shard's documents are queued to a thread feeding its process, which
+then writes the shard's files. A Pagefind process indexes on about one core,
+so `PROCESSES` shards are indexed at once (the next shard's process starts
+while the previous one still works through its queue). A shard
 whose documents did not change is linked from the previous build.
 
 The Python API itself (`pagefind.index.PagefindIndex`) reads one answer per
@@ -33,6 +35,7 @@ import os
 import subprocess
 import threading
 import time
+from queue import Queue
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,8 @@ EXCERPT_CHARS = 80
 LANGUAGE = "fr"
 # Requests in flight: enough to keep Pagefind busy, few enough to bound the pipe's memory.
 WINDOW = 256
+# Pagefind processes indexing at once (each uses about one core).
+PROCESSES = 2
 # Pagefind's ready-made UIs are not used (the site has its own, DSFR-styled).
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
           "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
@@ -231,15 +236,25 @@ def _files(bundle: Path, site: Path) -> list[FileEntry]:
 
 
 @dataclass
+class _Filling:
+    """A shard's Pagefind process and the thread feeding it from a queue, then writing its bundle."""
+
+    shard: Shard
+    indexer: Indexer
+    queue: "Queue[tuple[str, str] | None]"
+    thread: threading.Thread
+    errors: list[BaseException]
+
+
+@dataclass
 class Search:
-    """The shards of the build, and the Pagefind processes of those to index (one filling at a time)."""
+    """The shards of the build, and the Pagefind processes of those to index (`PROCESSES` at a time)."""
 
     out: Output
     shards: list[Shard]
     pending: list[int]
     seconds: float = 0.0
-    _current: tuple[Shard, Indexer] | None = None
-    _writing: tuple[Shard, Indexer, threading.Thread, list[BaseException]] | None = None
+    _filling: list[_Filling] = field(default_factory=list)
     _done: list[int] = field(default_factory=list)
     _started: float | None = None
 
@@ -249,15 +264,15 @@ class Search:
 
     def add(self, rank: int, url: str, html: str) -> None:
         """Index one document of shard `rank`; documents come shard after shard (see `entities._batches`)."""
-        if self._current is None or self._current[0].rank != rank:
+        if not self._filling or self._filling[-1].shard.rank != rank:
             self._rotate(self.shards[rank])
-        assert self._current is not None
-        self._current[1].add(url, html)
+        self._filling[-1].queue.put((url, html))
 
     def finish(self) -> int:
         """Write the last shard and wait for every write; returns how many shards Pagefind indexed."""
         self._rotate(None)
-        self._join()
+        while self._filling:
+            self._join_oldest()
         missing = sorted(set(self.pending) - set(self._done))
         if missing:
             raise SearchError(f"pagefind: shard {self.shards[missing[0]].name} received no document")
@@ -267,46 +282,55 @@ class Search:
 
     def close(self) -> None:
         """Stop every process still running (after an error)."""
-        if self._current is not None:
-            self._current[1].close()
-        if self._writing is not None:
-            self._writing[1].close()
-            self._writing[2].join()
+        for filling in self._filling:
+            filling.indexer.close()
+            filling.queue.put(None)
+        for filling in self._filling:
+            filling.thread.join()
+        self._filling = []
 
     def _rotate(self, shard: Shard | None) -> None:
-        """Hand the shard being filled to a writer thread, after the previous write ended; start `shard`."""
-        if self._current is not None:
-            self._join()
-            done, indexer = self._current
-            errors: list[BaseException] = []
-            thread = threading.Thread(target=self._write, args=(done, indexer, errors), name=f"pagefind-{done.name}")
-            thread.start()
-            self._writing = (done, indexer, thread, errors)
-            self._current = None
-        if shard is not None:
-            if shard.rank not in self.pending or shard.rank in self._done:
-                raise SearchError(f"pagefind: shard {shard.name} fed out of order")
-            self._started = self._started or time.perf_counter()
-            self._current = (shard, Indexer.launch(shard.name))
+        """Close the queue of the shard being filled; start `shard` once fewer than `PROCESSES` are running.
 
-    def _write(self, shard: Shard, indexer: Indexer, errors: list[BaseException]) -> None:
+        A Pagefind process indexes on about one core, and a shard's documents are queued faster than it
+        takes them when pages are unchanged: the next shard's process starts while the last one works."""
+        if self._filling:
+            self._filling[-1].queue.put(None)
+        if shard is None:
+            return
+        if shard.rank not in self.pending or shard.rank in self._done:
+            raise SearchError(f"pagefind: shard {shard.name} fed out of order")
+        while len(self._filling) >= PROCESSES:
+            self._join_oldest()
+        self._started = self._started or time.perf_counter()
+        indexer = Indexer.launch(shard.name)
+        queue: Queue[tuple[str, str] | None] = Queue()
+        errors: list[BaseException] = []
+        thread = threading.Thread(target=self._feed, args=(shard, indexer, queue, errors), name=f"pagefind-{shard.name}")
+        thread.start()
+        self._filling.append(_Filling(shard, indexer, queue, thread, errors))
+
+    def _feed(self, shard: Shard, indexer: Indexer, queue: "Queue[tuple[str, str] | None]",
+              errors: list[BaseException]) -> None:
         try:
+            while (item := queue.get()) is not None:
+                indexer.add(*item)
             indexer.write(self.out.root / shard.bundle)
             if indexer.documents != shard.documents:
                 raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
                                   f"{shard.documents} expected")
-        except BaseException as error:  # re-raised by `_join` in the building thread
+        except BaseException as error:  # re-raised by `_join_oldest` in the building thread
             errors.append(error)
+            indexer.close()
 
-    def _join(self) -> None:
-        """Wait for the shard being written and record its files (in the building thread: `Output` is not shared)."""
-        if self._writing is None:
-            return
-        shard, _, thread, errors = self._writing
-        thread.join()
-        self._writing = None
-        if errors:
-            raise errors[0]
+    def _join_oldest(self) -> None:
+        """Wait for the oldest shard's bundle and record its files (in the building thread: `Output` is not shared)."""
+        filling = self._filling.pop(0)
+        filling.queue.put(None)
+        filling.thread.join()
+        if filling.errors:
+            raise filling.errors[0]
+        shard = filling.shard
         self.out.record(f"search:{shard.name}", shard.key, _files(self.out.root / shard.bundle, self.out.root))
         self._done.append(shard.rank)
 

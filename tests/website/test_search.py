@@ -1,4 +1,4 @@
-"""The sharded Pagefind index: packing rule, one indexing process at a time, per-shard reuse."""
+"""The sharded Pagefind index: packing rule, two indexing processes at a time, per-shard reuse."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipeline import sources as source_registry
 from pipeline.website import search, templates
 from pipeline.website.build import BuildInputs, build_site
 from pipeline.website.config import SiteConfig
+from pipeline.website.output import Output
 from tests.conftest import REFERENCE_DATE
 from tests.website.conftest import SHARD_SIZE
 from tests.website.test_site import warehouse_copy  # noqa: F401  (fixture)
@@ -83,14 +85,14 @@ def _indexed_text(release: Path, bundle: str) -> str:
     return "\n".join(gzip.decompress(f.read_bytes()).decode("utf-8") for f in fragments)
 
 
-def test_shards_are_indexed_one_at_a_time_and_only_changed_ones_again(
+def test_shards_are_indexed_two_at_a_time_and_only_changed_ones_again(
         warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:  # noqa: F811
     con = warehouse_copy
     with PagefindWatch() as watch:
         first = _build(con, tmp_path / "a", None)
-    # Every shard had its own process; never more than two at once (one filling, the previous one writing).
+    # Every shard had its own process; never more than two at once.
     assert first["search_shards"] == first["search_indexed"] == len(SHARDS) == len(watch.seen)
-    assert 1 <= watch.most <= 2
+    assert search.PROCESSES == 2 and 1 <= watch.most <= search.PROCESSES
     assert _bundles(tmp_path / "a") == SHARDS
     for bundle in SHARDS:
         assert (tmp_path / "a" / "site" / bundle / "pagefind.js").is_file()
@@ -126,3 +128,24 @@ def test_shards_are_indexed_one_at_a_time_and_only_changed_ones_again(
     assert not set(renewed.values()) & set(before.values())
     assert "Zébulon renommé" in _indexed_text(tmp_path / "c", SHARDS[-1])
     assert "Zébulon" not in _indexed_text(tmp_path / "b", SHARDS[-1])  # the previous release is never written through
+
+
+
+def test_a_shard_short_of_documents_fails_the_build_and_leaves_no_process(tmp_path: Path) -> None:
+    out = Output.open(tmp_path / "site", "fingerprint", None)
+    # The plan says the last shard has two documents; only one comes.
+    shards = [search.Shard(0, "01-09", 2, "k0"), search.Shard(1, "10-19", 1, "k1"), search.Shard(2, "20-29", 2, "k2")]
+    index = search.Search(out, shards, [0, 1, 2])
+    page = '<html lang="fr"><body><main><h1>{}</h1></main></body></html>'
+    with PagefindWatch() as watch:
+        index.add(0, "structures/a/", page.format("Alpha"))
+        index.add(0, "structures/b/", page.format("Bravo"))
+        index.add(1, "structures/c/", page.format("Charlie"))
+        index.add(2, "structures/d/", page.format("Delta"))  # a third shard: the first one is joined first
+        with pytest.raises(search.SearchError, match="shard 20-29 got 1 documents, 2 expected"):
+            index.finish()
+        index.close()
+    assert 1 <= watch.most <= search.PROCESSES
+    assert not [p for p in watch.seen if Path(f"/proc/{p}").exists()]
+    assert "structures/a/" in _indexed_text(tmp_path, "pagefind/01-09/")
+    assert "structures/c/" in _indexed_text(tmp_path, "pagefind/10-19/")
