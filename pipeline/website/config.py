@@ -18,7 +18,7 @@ class SiteConfig:
     base_url: str = ""
     tiles_url: str = ""
     tiles_attribution: str = ""
-    search_shard_size: str = "12000"
+    search_shard_size: str = "8000"
 
     @property
     def tiles_origin(self) -> str:
