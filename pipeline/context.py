@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +32,10 @@ class RunContext:
     validation_report: Any = None
     # Freshness-guard flags of this run (history stage); they block the release.
     guard_flags: list[Any] = field(default_factory=list)
+    # Called by `collect` with each source whose raw tables were just loaded (the map stage starts it).
+    on_raw_loaded: list[Callable[[Source], None]] = field(default_factory=list)
+    # The map stage's workers while they run (started before `collect` ends, see `transform.begin`).
+    mapping: Any = None
 
     def log(self, message: str) -> None:
         self.console.print(message, highlight=False)

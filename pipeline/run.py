@@ -96,6 +96,7 @@ def execute(settings: Settings) -> RunResult:
     warehouse.start_run(con, run_id, settings.reference_date, _mode(settings))
     result = RunResult(run_id, "running", EXIT_OK)
     try:
+        transform.begin(ctx)  # each source is mapped as soon as it is collected
         for name, stage in STAGES:
             started = time.perf_counter()
             ctx.log(f"[bold]{name}[/bold]")
@@ -113,6 +114,7 @@ def execute(settings: Settings) -> RunResult:
             result.status = "stale-sources" if any(c.status != "ok" for c in ctx.collected.values()) else "ok"
         result.messages += ctx.warnings
     except BaseException as exc:
+        transform.abandon(ctx)
         release.discard(ctx.build_dir)
         warehouse.finish_run(con, run_id, "failed", _public(result), f"{type(exc).__name__}: {exc}")
         con.close()

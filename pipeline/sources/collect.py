@@ -175,14 +175,33 @@ def load_raw(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, collec
             con.unregister("_incoming")
 
 
+def _archive_bytes(ctx: RunContext, source: Source) -> int:
+    """The size of the archive this run will replay, else of the source's last good one (0: none)."""
+    raw_dir = ctx.settings.raw_dir
+    if ctx.settings.replay:
+        found = archive.for_run(raw_dir, source.name, ctx.settings.replay)
+    else:
+        found = archive.last_good(raw_dir, source.name)
+    if found is None:
+        return 0
+    return sum((found.path / entry["name"]).stat().st_size for entry in found.manifest["files"]
+               if (found.path / entry["name"]).is_file())
+
+
 def run(ctx: RunContext) -> dict[str, dict[str, object]]:
-    """Collect every selected source; returns per-source status and raw record counts."""
+    """Collect every selected source; returns per-source status and raw record counts.
+
+    The sources with the largest archives are collected first: their mapping, the longest, starts
+    early (see `transform.begin`). The summary keeps the sources' order."""
     summary: dict[str, dict[str, object]] = {}
-    for source in ctx.track(ctx.sources, "collect"):
+    ordered = sorted(ctx.sources, key=lambda s: -_archive_bytes(ctx, s))
+    for source in ctx.track(ordered, "collect"):
         collected = collect_source(ctx, source)
         ctx.collected[source.name] = collected
         if collected.status != "failed":
             load_raw(ctx.con, ctx.run_id, source, collected)
+            for loaded in ctx.on_raw_loaded:
+                loaded(source)
         summary[source.name] = {
             "status": collected.status,
             "origin": collected.origin,
@@ -195,4 +214,5 @@ def run(ctx: RunContext) -> dict[str, dict[str, object]]:
                 + ", ".join(f"{len(rs)} {stream}" for stream, rs in collected.records.items()))
         # Loaded into the raw tables: drop the parsed payloads, the largest memory of a run.
         collected.records = {}
-    return summary
+    ctx.collected = {s.name: ctx.collected[s.name] for s in ctx.sources if s.name in ctx.collected}
+    return {s.name: summary[s.name] for s in ctx.sources}

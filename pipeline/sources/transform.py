@@ -13,7 +13,9 @@ mapped tables, so the union always covers every source.
 from __future__ import annotations
 
 import csv
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -179,13 +181,54 @@ def raw_counts(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
                 con.execute("insert into int__raw_counts values (?, ?, 0)", [source.name, entity])
 
 
-def run(ctx: RunContext) -> dict[str, object]:
-    con = ctx.con
-    set_reference_date(con, ctx.settings.reference_date)
+@dataclass
+class Mapping:
+    """The sources being mapped in worker threads, by name."""
+
+    pool: ThreadPoolExecutor
+    futures: dict[str, Future[Exception | None]] = field(default_factory=dict)
+    hook: Callable[[Source], None] | None = None
+
+    def submit(self, con: duckdb.DuckDBPyConnection, source: Source, reference_date: date) -> None:
+        if source.name not in self.futures:
+            self.futures[source.name] = self.pool.submit(_map_in_cursor, con, source, reference_date)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, reference_date: date) -> None:
+    """What every source's SQL reads besides its raw tables: référentiels, communes, vocabularies."""
+    set_reference_date(con, reference_date)
     load_referentiels(con)
     reference.load(con)
     load_vocab(con, SOURCES_DIR, "vocab__")
     create_templates(con)
+
+
+def begin(ctx: RunContext) -> None:
+    """Map each source as soon as `collect` has loaded its raw tables.
+
+    Collecting is Python on one core (parsing payloads) and a source's SQL is DuckDB on about one
+    core: mapping the sources already collected while the next one is parsed keeps both busy."""
+    _prepare(ctx.con, ctx.settings.reference_date)
+    mapping = Mapping(ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="map"))
+    mapping.hook = lambda source: mapping.submit(ctx.con, source, ctx.settings.reference_date)
+    ctx.mapping = mapping
+    ctx.on_raw_loaded.append(mapping.hook)
+
+
+def abandon(ctx: RunContext) -> None:
+    """After a failed run: cancel the sources not started and wait for those being mapped."""
+    if ctx.mapping is not None:
+        if ctx.mapping.hook in ctx.on_raw_loaded:
+            ctx.on_raw_loaded.remove(ctx.mapping.hook)
+        ctx.mapping.pool.shutdown(wait=True, cancel_futures=True)
+        ctx.mapping = None
+
+
+def run(ctx: RunContext) -> dict[str, object]:
+    con = ctx.con
+    if ctx.mapping is None:
+        begin(ctx)
+    mapping: Mapping = ctx.mapping
     per_source: dict[str, object] = {}
     to_map = []
     for source in ctx.sources:
@@ -195,13 +238,12 @@ def run(ctx: RunContext) -> dict[str, object]:
             per_source[source.name] = "kept previous mapping" if collected else "not collected"
         else:
             to_map.append(source)
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="map") as pool:
-        # Started largest first, so that the two workers end together; reported in the sources' order.
-        futures = {s.name: pool.submit(_map_in_cursor, con, s, ctx.settings.reference_date)
-                   for s in sorted(to_map, key=lambda s: -_raw_bytes(con, s))}
-        for source in ctx.track(to_map, "map"):
-            future = futures[source.name]
-            error = future.result()
+    # Those not started during `collect`, largest first, so that the two workers end together.
+    for source in sorted(to_map, key=lambda s: -_raw_bytes(con, s)):
+        mapping.submit(con, source, ctx.settings.reference_date)
+    try:
+        for source in ctx.track(to_map, "map"):  # reported in the sources' order
+            error = mapping.futures[source.name].result()
             if error is None:
                 per_source[source.name] = "ok"
                 continue
@@ -212,6 +254,8 @@ def run(ctx: RunContext) -> dict[str, object]:
             collected.error = f"mapping failed: {error}"
             _ensure_empty_tables(con, source)
             per_source[source.name] = "stale"
+    finally:
+        abandon(ctx)
     per_source = {s.name: per_source[s.name] for s in ctx.sources}
     # Sources not selected by --source keep their last mapped tables: a run
     # refreshes the sources it names and republishes the others as they were.

@@ -1,4 +1,5 @@
-"""The map stage runs sources side by side; a source whose SQL fails keeps its previous mapped tables."""
+"""The map stage: sources mapped side by side, as soon as collected; a source whose SQL fails keeps
+its previous mapped tables."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pipeline import sources as source_registry
 from pipeline import warehouse
 from pipeline.config import Settings
 from pipeline.context import RunContext
-from pipeline.sources import transform
+from pipeline.sources import collect, transform
 from pipeline.sources.base import Collected
 
 from tests.conftest import Workspace
@@ -64,3 +65,29 @@ def test_a_failing_source_keeps_its_mapping_and_the_others_are_mapped(sample_run
     assert after == before  # the same inputs map to the same rows; the broken source kept its own
     assert counts["structures"] == sum(v[0] for k, v in after.items() if k.endswith("__structures"))
     ctx.con.close()
+
+
+def _collect_and_map(root: Path, reference_date: date, early: bool) -> tuple[RunContext, list[str], dict]:
+    ctx = _context(root / "warehouse.duckdb", reference_date)
+    ctx.collected = {}
+    started_during_collect = []
+    if early:
+        transform.begin(ctx)
+        ctx.on_raw_loaded.append(lambda source: started_during_collect.append(source.name))
+    collect.run(ctx)
+    if early:
+        assert set(ctx.mapping.futures) == set(started_during_collect)
+    counts = transform.run(ctx)
+    return ctx, started_during_collect, counts
+
+
+def test_sources_are_mapped_as_soon_as_collected_with_the_same_result(tmp_path: Path, reference_date: date):
+    early, started, early_counts = _collect_and_map(tmp_path / "early", reference_date, early=True)
+    late, _, late_counts = _collect_and_map(tmp_path / "late", reference_date, early=False)
+    assert sorted(started) == sorted(s.name for s in early.sources)
+    assert early.mapping is None and len(early.on_raw_loaded) == 1  # the stage removed its own hook
+    assert early_counts == late_counts
+    assert _mapped(early) == _mapped(late)
+    assert list(early.collected) == [s.name for s in early.sources]  # collected largest first, reported in order
+    early.con.close()
+    late.con.close()
