@@ -36,10 +36,13 @@ def _source_relation(con: duckdb.DuckDBPyConnection, entity: str) -> engine.Inpu
     table_schema = schema.load(entity)
     columns = ", ".join(f"{text_of('t.' + quote(f['name']), f['type'])} as {quote(f['name'])}"
                         for f in table_schema["fields"])
+    # Records sharing an id and a source (to be reported) are told apart by their whole content; hashing
+    # only those spares serialising every record.
     con.execute(
-        f"create or replace temp table chk_src__{entity} as select "
-        f"row_number() over (order by t.id, t.source, md5(to_json(t)::varchar)) as _row, {columns} "
-        f"from int__{entity} as t"
+        f"create or replace temp table chk_src__{entity} as with shared as (select id, source from "
+        f"int__{entity} group by all having count(*) > 1) select "
+        f"row_number() over (order by t.id, t.source, case when (t.id, t.source) in (select (id, source) from shared) "
+        f"then md5(to_json(t)::varchar) end) as _row, {columns} from int__{entity} as t"
     )
     names = {f["name"]: f["name"] for f in table_schema["fields"]}
     return engine.Input(entity, table_schema, f"chk_src__{entity}", names, "text")
@@ -108,19 +111,20 @@ def publish_valid(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace table int__quarantine as "
         f"select * from int__errors where code in ({codes}) order by entity, source, record_id, field, code, value"
     )
+    # The published records are chosen in memory (`score.sql` reads them), then written once with their score.
     for entity in engine.ENTITIES:
         con.execute(
-            f"create or replace table pub__{entity} as select * from int__{entity} as t "
+            f"create or replace temp table {PREFIX}_published__{entity} as select * from int__{entity} as t "
             f"where t.id is not null and t.id not in "
-            f"(select record_id from int__quarantine where entity = '{entity}' and record_id is not null) "
-            "order by t.id"
+            f"(select record_id from int__quarantine where entity = '{entity}' and record_id is not null)"
         )
     con.execute(SCORE_SQL.read_text(encoding="utf-8"))
     for entity, scores in (("services", "int__service_scores"), ("structures", "int__structure_scores")):
         con.execute(
-            f"create or replace table pub__{entity} as select t.*, s.score_qualite from pub__{entity} as t "
-            f"left join {scores} as s using (id) order by t.id"
+            f"create or replace table pub__{entity} as select t.*, s.score_qualite from {PREFIX}_published__{entity} "
+            f"as t left join {scores} as s using (id) order by t.id"
         )
+        con.execute(f"drop table {PREFIX}_published__{entity}")
 
 
 def accounting(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,11 +2,12 @@
 -- computed against the run's reference date instead of the wall clock.
 -- Each applicable criterion is rounded to 2 decimals, summed in the package's
 -- order, divided by the number of applicable criteria and rounded again, with
--- Python's rounding (`quality_py_round`), as the package does.
+-- Python's rounding (`quality_py_round`), as the package does. Reads the records chosen for
+-- publication (`chk_published__services`, made by `check.publish_valid`).
 
 create or replace table int__service_scores as
 with services as (
-    select * from pub__services
+    select * from chk_published__services
 ),
 
 criteria as (

@@ -64,8 +64,8 @@ def sql_scores(services: list[dict[str, Any]]) -> dict[str, float]:
     con = connect(":memory:")
     cells.register(con)
     set_reference_date(con, REFERENCE)
-    con.execute("create table pub__services (" + ", ".join(f"{k} {t}" for k, t in COLUMNS.items()) + ")")
-    con.executemany(f"insert into pub__services values ({', '.join('?' for _ in COLUMNS)})",
+    con.execute("create table chk_published__services (" + ", ".join(f"{k} {t}" for k, t in COLUMNS.items()) + ")")
+    con.executemany(f"insert into chk_published__services values ({', '.join('?' for _ in COLUMNS)})",
                     [[s[k] for k in COLUMNS] for s in services])
     con.execute((PACKAGE_DIR / "quality" / "score.sql").read_text(encoding="utf-8"))
     return dict(con.execute("select id, score_qualite from int__service_scores").fetchall())
