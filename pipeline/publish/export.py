@@ -112,19 +112,24 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> 
 def write_all(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date) -> list[ExportedFile]:
     """Every format of both tables, the workbook and the database file.
 
-    The workbook (Python and zlib, about a third of the stage) is written in a thread on its own
-    cursor while DuckDB writes the other files: each side keeps about one core busy."""
+    The workbook (Python and zlib) then the database file are written in a thread on its own cursor
+    while DuckDB writes the other files: each side keeps about one core busy for about as long."""
     directory.mkdir(parents=True, exist_ok=True)
     workbook = directory / xlsx.FILENAME
+    db_path = directory / database.FILENAME
+
+    def workbook_then_database(cursor: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        counts = xlsx.write(cursor, workbook, reference_date)
+        database.write(cursor, db_path)
+        return counts
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx") as pool:
         cursor = con.cursor()
         try:
-            counts_future = pool.submit(xlsx.write, cursor, workbook, reference_date)
+            counts_future = pool.submit(workbook_then_database, cursor)
             files: list[ExportedFile] = []
             for table in TABLES:
                 files.extend(write_table(con, table, directory))
-            db_path = directory / database.FILENAME
-            database.write(con, db_path)
             counts = counts_future.result()
         finally:
             pool.shutdown(wait=True)
