@@ -8,6 +8,10 @@ entity, record_id, flag: e.g. `contact-non-public`). A source's SQL runs in a
 transaction: if it fails, the source keeps its previous mapped tables (stale)
 and the run goes on. Sources a run does not name (`--source`) keep their last
 mapped tables, so the union always covers every source.
+
+Sources are mapped two at a time, each on its own DuckDB cursor, and each as
+soon as `collect` has loaded its raw tables (`begin`); `run` waits for them
+and reports them in the sources' order.
 """
 
 from __future__ import annotations
