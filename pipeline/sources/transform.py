@@ -17,7 +17,6 @@ and reports them in the sources' order.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,12 +122,6 @@ def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     con.execute("commit")
 
 
-def _raw_bytes(con: duckdb.DuckDBPyConnection, source: Source) -> int:
-    """DuckDB's estimate of a source's raw tables' size: the order to map sources in."""
-    return scalar(con, "select coalesce(sum(estimated_size), 0) from duckdb_tables() where schema_name = 'main' "
-                  "and starts_with(table_name, ?)", [f"raw_{source.slug}__"])
-
-
 def _map_in_cursor(con: duckdb.DuckDBPyConnection, source: Source, reference_date: date) -> Exception | None:
     """`map_source` on a cursor of its own (a thread's connection; session variables are not shared);
     returns the error that made it fail."""
@@ -189,13 +182,14 @@ def raw_counts(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
 class Mapping:
     """The sources being mapped in worker threads, by name."""
 
+    con: duckdb.DuckDBPyConnection
+    reference_date: date
     pool: ThreadPoolExecutor
     futures: dict[str, Future[Exception | None]] = field(default_factory=dict)
-    hook: Callable[[Source], None] | None = None
 
-    def submit(self, con: duckdb.DuckDBPyConnection, source: Source, reference_date: date) -> None:
+    def submit(self, source: Source) -> None:
         if source.name not in self.futures:
-            self.futures[source.name] = self.pool.submit(_map_in_cursor, con, source, reference_date)
+            self.futures[source.name] = self.pool.submit(_map_in_cursor, self.con, source, self.reference_date)
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, reference_date: date) -> None:
@@ -213,17 +207,17 @@ def begin(ctx: RunContext) -> None:
     Collecting is Python on one core (parsing payloads) and a source's SQL is DuckDB on about one
     core: mapping the sources already collected while the next one is parsed keeps both busy."""
     _prepare(ctx.con, ctx.settings.reference_date)
-    mapping = Mapping(ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="map"))
-    mapping.hook = lambda source: mapping.submit(ctx.con, source, ctx.settings.reference_date)
+    mapping = Mapping(ctx.con, ctx.settings.reference_date,
+                      ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="map"))
     ctx.mapping = mapping
-    ctx.on_raw_loaded.append(mapping.hook)
+    ctx.on_raw_loaded.append(mapping.submit)
 
 
 def abandon(ctx: RunContext) -> None:
     """After a failed run: cancel the sources not started and wait for those being mapped."""
     if ctx.mapping is not None:
-        if ctx.mapping.hook in ctx.on_raw_loaded:
-            ctx.on_raw_loaded.remove(ctx.mapping.hook)
+        if ctx.mapping.submit in ctx.on_raw_loaded:
+            ctx.on_raw_loaded.remove(ctx.mapping.submit)
         ctx.mapping.pool.shutdown(wait=True, cancel_futures=True)
         ctx.mapping = None
 
@@ -242,9 +236,8 @@ def run(ctx: RunContext) -> dict[str, object]:
             per_source[source.name] = "kept previous mapping" if collected else "not collected"
         else:
             to_map.append(source)
-    # Those not started during `collect`, largest first, so that the two workers end together.
-    for source in sorted(to_map, key=lambda s: -_raw_bytes(con, s)):
-        mapping.submit(con, source, ctx.settings.reference_date)
+    for source in to_map:  # those not started during `collect` (which starts the largest first)
+        mapping.submit(source)
     try:
         for source in ctx.track(to_map, "map"):  # reported in the sources' order
             error = mapping.futures[source.name].result()
