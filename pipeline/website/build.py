@@ -109,7 +109,7 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
             downloads=_downloads(inputs.files, inputs.release), totals=data.totals(con),
             changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release),
         )
-        small = pages.build(con, out, site_data, summary, _example(con), index.bundles)
+        small = pages.build(con, out, site_data, summary, _example(con), index.bundles, index.stale_file)
         lap("pages")
         indexed = index.finish()
         lap("search")
@@ -123,6 +123,8 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     lap("index")
     return {"structures_rendered": rendered, "pages": small, "search_indexed": indexed,
             "search_shards": len(index.shards), "search_seconds": round(index.seconds, 1),
+            "search_recent": index.recent.documents if index.recent else 0, "search_stale": len(index.stale),
+            "search_stale_shown": index.stale_shown,
             "files_written": out.stats.written, "files_linked": out.stats.linked,
             "bytes": out.stats.bytes, "timings": timings}
 

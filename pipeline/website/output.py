@@ -8,6 +8,10 @@ its key and its files with their sha256 and size. When a unit's key is the same
 as in the previous release, its files are hard-linked from there (copied when
 linking is impossible) instead of being rendered again. Files are never
 written through an existing path, so the previous release is never modified.
+
+A unit may also leave a *memo* for the next build (JSON, saved in the
+manifest under `memos`): the search index keeps there what each shard holds,
+to update it instead of indexing it again (see `search`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MANIFEST_NAME = ".site-build.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 FileEntry = tuple[str, str, int]  # relative path, sha256 (API files only, else ""), bytes
 HASHED = "api/"
@@ -55,6 +60,8 @@ class Output:
     previous_root: Path | None = None
     previous_units: dict[str, list] = field(default_factory=dict)
     units: dict[str, list] = field(default_factory=dict)
+    previous_memos: dict[str, Any] = field(default_factory=dict)
+    memos: dict[str, Any] = field(default_factory=dict)
     stats: Stats = field(default_factory=Stats)
     _dirs: set[Path] = field(default_factory=set)
 
@@ -63,13 +70,15 @@ class Output:
         """An output in `root` (a release's `site/`), reusing `previous_release`'s site when possible."""
         root.mkdir(parents=True, exist_ok=True)
         previous_units: dict[str, list] = {}
+        previous_memos: dict[str, Any] = {}
         previous_root = None
         if previous_release is not None and (previous_release / MANIFEST_NAME).is_file():
             manifest = json.loads((previous_release / MANIFEST_NAME).read_text(encoding="utf-8"))
             if manifest.get("version") == MANIFEST_VERSION and manifest.get("fingerprint") == fingerprint:
                 previous_units = manifest["units"]
+                previous_memos = manifest["memos"]
                 previous_root = previous_release / "site"
-        return cls(root, fingerprint, previous_root, previous_units)
+        return cls(root, fingerprint, previous_root, previous_units, previous_memos=previous_memos)
 
     def unit_key(self, *parts: str | bytes) -> str:
         return digest(self.fingerprint, *parts)
@@ -77,7 +86,14 @@ class Output:
     def reuse(self, unit: str, key: str) -> bool:
         """Link the unit's files from the previous build if its key is unchanged; True when done."""
         previous = self.previous_units.get(unit)
-        if previous is None or previous[0] != key or self.previous_root is None:
+        if previous is None or previous[0] != key:
+            return False
+        return self.reuse_previous(unit)
+
+    def reuse_previous(self, unit: str) -> bool:
+        """Link the unit's files from the previous build, under its previous key, whatever its inputs now."""
+        previous = self.previous_units.get(unit)
+        if previous is None or self.previous_root is None:
             return False
         linked: list[str] = []
         try:
@@ -110,6 +126,10 @@ class Output:
         self.stats.written += len(entries)
         self.stats.bytes += sum(e[2] for e in entries)
 
+    def remember(self, unit: str, memo: Any) -> None:
+        """Leave `memo` for the next build of `unit`."""
+        self.memos[unit] = memo
+
     def files(self) -> list[FileEntry]:
         """Every file of the build, sorted by path."""
         return sorted((tuple(e) for _, (_, entries) in self.units.items() for e in entries))  # type: ignore[misc]
@@ -117,7 +137,7 @@ class Output:
     def save(self, release: Path) -> Path:
         path = release / MANIFEST_NAME
         manifest = {"version": MANIFEST_VERSION, "fingerprint": self.fingerprint,
-                    "units": dict(sorted(self.units.items()))}
+                    "units": dict(sorted(self.units.items())), "memos": dict(sorted(self.memos.items()))}
         path.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         return path
 

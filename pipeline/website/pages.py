@@ -64,11 +64,12 @@ def change_pages(con: duckdb.DuckDBPyConnection, data: SiteData) -> Files:
 
 
 def other_pages(data: SiteData, departements: list[dict[str, Any]], example: dict[str, str],
-                search_bundles: list[str]) -> Files:
+                search_bundles: list[str], search_stale: str | None) -> Files:
     yield _page("territoires/index.html", "territoires/index.html", data, section="territoires/index.html",
                 departements=departements)
     yield _page("recherche.html", "recherche/index.html", data, section="recherche/index.html",
-                departements=departements, thematiques=dictionary.referentiels()["thematiques"], bundles=search_bundles)
+                departements=departements, thematiques=dictionary.referentiels()["thematiques"], bundles=search_bundles,
+                stale=search_stale)
     yield _page("api.html", "api/index.html", data, section="api/index.html", example=example,
                 page_size=api.PAGE_SIZE)
 
@@ -90,10 +91,11 @@ def api_files(data: SiteData, departements: list[dict[str, Any]]) -> Files:
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Output, data: SiteData,
-          departements: list[dict[str, Any]], example: dict[str, str], search_bundles: list[str]) -> int:
+          departements: list[dict[str, Any]], example: dict[str, str], search_bundles: list[str],
+          search_stale: str | None = None) -> int:
     """Render every small page and API file; returns how many files."""
     files = [*home(data), *dictionary_pages(con, data), *source_pages(con, data), *change_pages(con, data),
-             *other_pages(data, departements, example, search_bundles), *api_files(data, departements)]
+             *other_pages(data, departements, example, search_bundles, search_stale), *api_files(data, departements)]
     for rel, content in files:
         out.unit(f"page:{rel}", out.unit_key(content), lambda rel=rel, content=content: [(rel, content)])
     return len(files)

@@ -21,6 +21,19 @@ so `PROCESSES` shards are indexed at once (the next shard's process starts
 while the previous one still works through its queue). A shard
 whose documents did not change is linked from the previous build.
 
+A week's changes touch every shard, and indexing them all again is most of a
+build. So a shard whose documents changed by at most `RECENT_SHARE` keeps its
+index from the build that last made it (its *base*): its changed and new
+documents go to one more, small index, `pagefind/recent/`, and the base's
+versions of changed or removed documents are listed, by the id Pagefind
+gives their results, in `pagefind/stale.json`, which the search page drops
+from the results. Each shard's memo (see `output`) keeps, per document, the
+key it was indexed with and its result id, read from the fragment files
+Pagefind writes. Past that share, the shard is indexed again and its
+documents leave `recent`. Shards keep the départements of the last build
+while none grows past `size * REPACK_ABOVE`, so that a shard is not renamed
+(and indexed again) whenever a neighbour grows or a département empties.
+
 The Python API itself (`pagefind.index.PagefindIndex`) reads one answer per
 0.1 s, far too slow for 100,000 documents; `Indexer` speaks the same protocol
 (base64 JSON messages separated by commas on stdin/stdout) with a reader
@@ -30,6 +43,7 @@ thread.
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import subprocess
@@ -44,7 +58,8 @@ import duckdb
 import pyarrow as pa
 from pagefind.service import get_executable
 
-from pipeline.website.output import FileEntry, Output, file_entry
+from pipeline.website import templates
+from pipeline.website.output import FileEntry, Output, digest, file_entry
 
 BUNDLE = "pagefind"
 # Structures without a département (commune unknown) are packed first, under this name.
@@ -55,6 +70,14 @@ LANGUAGE = "fr"
 WINDOW = 256
 # Pagefind processes indexing at once (each uses about one core).
 PROCESSES = 2
+# A shard keeps its index while at most this share of its documents changed (see the module's docstring).
+RECENT_SHARE = 0.25
+RECENT = "recent"
+STALE = f"{BUNDLE}/stale.json"
+# The last build's shards are kept while none holds more than this many times the shard size.
+REPACK_ABOVE = 1.25
+# What a Pagefind fragment file holds, once gunzipped, before its JSON.
+FRAGMENT_SIGNATURE = b"pagefind_dcd"
 # Pagefind's ready-made UIs are not used (the site has its own, DSFR-styled).
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
           "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
@@ -213,6 +236,18 @@ def pack(counts: list[tuple[str, int]], size: int) -> list[list[str]]:
     return shards
 
 
+def keep_packing(previous: list[list[str]] | None, counts: list[tuple[str, int]], size: int) -> list[list[str]]:
+    """The last build's shards (and so their names) while they hold every département, each shard some
+    document and none more than `size * REPACK_ABOVE`; else a new packing."""
+    if previous:
+        held = dict(counts)
+        loads = [sum(held.get(code, 0) for code in shard) for shard in previous]
+        if set(held) <= {code for shard in previous for code in shard} and all(
+                0 < load <= size * REPACK_ABOVE for load in loads):
+            return previous
+    return pack(counts, size)
+
+
 @dataclass(frozen=True)
 class Shard:
     rank: int
@@ -224,6 +259,43 @@ class Shard:
     def bundle(self) -> str:
         """The bundle's folder in the site, with a trailing slash (as Pagefind's `mergeIndex` wants it)."""
         return f"{BUNDLE}/{self.name}/"
+
+    @property
+    def unit(self) -> str:
+        return f"search:{self.name}"
+
+
+@dataclass
+class _Update:
+    """How a shard's documents differ from its base index."""
+
+    changed: list[str]  # pages new or changed since the base
+    stale: list[str]  # result ids of the base's versions of changed or removed pages
+    live: set[str]  # result ids of the base's documents still current
+
+
+def _update(memo: dict[str, Any] | None, current: dict[str, str]) -> _Update | None:
+    """What keeping the shard's base index takes; None when it must be indexed again."""
+    if not memo:
+        return None
+    base: dict[str, list[str]] = memo["documents"]
+    changed = [url for url, key in current.items() if url not in base or base[url][0] != key]
+    removed = [url for url in base if url not in current]
+    if len(changed) + len(removed) > RECENT_SHARE * max(len(current), 1):
+        return None
+    stale = sorted(base[url][1] for url in changed + removed if url in base)
+    return _Update(changed, stale, {result for _, result in base.values()} - set(stale))
+
+
+def result_ids(bundle: Path) -> dict[str, str]:
+    """Page -> the id of its search result, for every document of a written bundle (ids name its fragments)."""
+    ids = {}
+    for path in (bundle / "fragment").iterdir():
+        data = gzip.decompress(path.read_bytes())
+        if not data.startswith(FRAGMENT_SIGNATURE):
+            raise SearchError(f"pagefind: unexpected fragment format in {path}")
+        ids[json.loads(data[len(FRAGMENT_SIGNATURE):])["url"].lstrip("/")] = path.name.removesuffix(".pf_fragment")
+    return ids
 
 
 def _files(bundle: Path, site: Path) -> list[FileEntry]:
@@ -237,13 +309,14 @@ def _files(bundle: Path, site: Path) -> list[FileEntry]:
 
 @dataclass
 class _Filling:
-    """A shard's Pagefind process and the thread feeding it from a queue, then writing its bundle."""
+    """A shard's Pagefind process and the thread feeding it from a queue, then writing its bundle and memo."""
 
     shard: Shard
     indexer: Indexer
     queue: "Queue[tuple[str, str] | None]"
-    thread: threading.Thread
-    errors: list[BaseException]
+    errors: list[BaseException] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)
+    thread: threading.Thread | None = None
 
 
 @dataclass
@@ -253,6 +326,12 @@ class Search:
     out: Output
     shards: list[Shard]
     pending: list[int]
+    # Per shard to index: its pages and their keys (for its memo).
+    documents: dict[int, dict[str, str]] = field(default_factory=dict)
+    # Result ids to hide (see the module's docstring).
+    stale: list[str] = field(default_factory=list)
+    recent: Shard | None = None
+    stale_shown: int = 0
     seconds: float = 0.0
     _filling: list[_Filling] = field(default_factory=list)
     _done: list[int] = field(default_factory=list)
@@ -262,6 +341,10 @@ class Search:
     def bundles(self) -> list[str]:
         return [shard.bundle for shard in self.shards]
 
+    @property
+    def stale_file(self) -> str | None:
+        return STALE if self.stale else None
+
     def add(self, rank: int, url: str, html: str) -> None:
         """Index one document of shard `rank`; documents come shard after shard (see `entities._batches`)."""
         if not self._filling or self._filling[-1].shard.rank != rank:
@@ -269,7 +352,7 @@ class Search:
         self._filling[-1].queue.put((url, html))
 
     def finish(self) -> int:
-        """Write the last shard and wait for every write; returns how many shards Pagefind indexed."""
+        """Write the last shard, wait for every write, then the stale list; returns how many shards Pagefind indexed."""
         self._rotate(None)
         while self._filling:
             self._join_oldest()
@@ -278,6 +361,8 @@ class Search:
             raise SearchError(f"pagefind: shard {self.shards[missing[0]].name} received no document")
         if self._started is not None:
             self.seconds = time.perf_counter() - self._started
+        if self.stale:
+            self._write_stale()
         return len(self._done)
 
     def close(self) -> None:
@@ -286,8 +371,18 @@ class Search:
             filling.indexer.close()
             filling.queue.put(None)
         for filling in self._filling:
-            filling.thread.join()
+            if filling.thread is not None:
+                filling.thread.join()
         self._filling = []
+
+    def _write_stale(self) -> None:
+        """`stale.json`, without an id that a document indexed now also got (its old version stays findable)."""
+        units = {self.shards[rank].unit for rank in self._done} | ({self.recent.unit} if self.recent else set())
+        fresh = {result for unit in units for _, result in self.out.memos[unit]["documents"].values()}
+        hidden = [result for result in self.stale if result not in fresh]
+        self.stale_shown = len(self.stale) - len(hidden)
+        body = json.dumps(hidden)
+        self.out.unit("search:stale", self.out.unit_key(body), lambda: [(STALE, body)])
 
     def _rotate(self, shard: Shard | None) -> None:
         """Close the queue of the shard being filled; start `shard` once fewer than `PROCESSES` are running.
@@ -305,41 +400,62 @@ class Search:
         self._started = self._started or time.perf_counter()
         indexer = Indexer.launch(shard.name)
         queue: Queue[tuple[str, str] | None] = Queue()
-        errors: list[BaseException] = []
-        thread = threading.Thread(target=self._feed, args=(shard, indexer, queue, errors), name=f"pagefind-{shard.name}")
-        thread.start()
-        self._filling.append(_Filling(shard, indexer, queue, thread, errors))
+        filling = _Filling(shard, indexer, queue)
+        filling.thread = threading.Thread(target=self._feed, args=(filling,), name=f"pagefind-{shard.name}")
+        filling.thread.start()
+        self._filling.append(filling)
 
-    def _feed(self, shard: Shard, indexer: Indexer, queue: "Queue[tuple[str, str] | None]",
-              errors: list[BaseException]) -> None:
+    def _feed(self, filling: _Filling) -> None:
+        shard, indexer = filling.shard, filling.indexer
         try:
-            while (item := queue.get()) is not None:
+            while (item := filling.queue.get()) is not None:
                 indexer.add(*item)
-            indexer.write(self.out.root / shard.bundle)
+            bundle = self.out.root / shard.bundle
+            indexer.write(bundle)
             if indexer.documents != shard.documents:
                 raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
                                   f"{shard.documents} expected")
+            ids = result_ids(bundle)
+            documents = self.documents[shard.rank]
+            if set(ids) != set(documents):
+                raise SearchError(f"pagefind: shard {shard.name} wrote {len(ids)} fragments for "
+                                  f"{len(documents)} documents")
+            filling.memo = {"documents": {url: [key, ids[url]] for url, key in documents.items()}}
         except BaseException as error:  # re-raised by `_join_oldest` in the building thread
-            errors.append(error)
+            filling.errors.append(error)
             indexer.close()
 
     def _join_oldest(self) -> None:
-        """Wait for the oldest shard's bundle and record its files (in the building thread: `Output` is not shared)."""
+        """Wait for the oldest shard's bundle and record its files and memo (in the building thread:
+        `Output` is not shared)."""
         filling = self._filling.pop(0)
         filling.queue.put(None)
-        filling.thread.join()
+        if filling.thread is not None:
+            filling.thread.join()
         if filling.errors:
             raise filling.errors[0]
         shard = filling.shard
-        self.out.record(f"search:{shard.name}", shard.key, _files(self.out.root / shard.bundle, self.out.root))
+        self.out.record(shard.unit, shard.key, _files(self.out.root / shard.bundle, self.out.root))
+        self.out.remember(shard.unit, filling.memo)
         self._done.append(shard.rank)
 
 
+def _kept(out: Output, shard: Shard) -> dict[str, Any] | None:
+    """Link an unchanged shard from the last build; its memo when done."""
+    memo = out.previous_memos.get(shard.unit)
+    if memo is None or not out.reuse(shard.unit, shard.key):
+        return None
+    out.remember(shard.unit, memo)
+    return memo
+
+
 def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Search:
-    """Plan the shards (temp table `site_search(id, shard)`) and link those whose documents did not change."""
+    """Plan the shards (temp table `site_search(id, shard)`): link those whose documents did not change, keep
+    the base index of those that changed a little (their changes go to `recent`), index the others."""
     counts = con.execute("select coalesce(departement, '') as d, count(*) from site_structure_items "
                          "group by all order by d").fetchall()
-    packed = pack(counts, shard_size)
+    packed = keep_packing(out.previous_memos.get("search:plan"), counts, shard_size)
+    out.remember("search:plan", packed)
     codes = [(code, rank) for rank, shard in enumerate(packed) for code in shard]
     con.register("site_search_plan", pa.table({"departement": pa.array([c for c, _ in codes], pa.string()),
                                                "shard": pa.array([r for _, r in codes], pa.int32())}))
@@ -348,15 +464,58 @@ def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Searc
                     "join site_search_plan as p on p.departement = coalesce(i.departement, '') order by i.id")
     finally:
         con.unregister("site_search_plan")
-    keys = dict((rank, (n, key)) for rank, n, key in con.execute(
-        "select x.shard, count(*), md5(string_agg(s.key, ',' order by s.id)) from site_structures as s "
-        "join site_search as x using (id) group by all").fetchall())
-    shards, pending = [], []
+    members: dict[int, dict[str, str]] = {}
+    ids: dict[str, str] = {}
+    for rank, record_id, key in con.execute("select x.shard, s.id, s.key from site_structures as s join site_search "
+                                            "as x using (id) order by x.shard, s.id").fetchall():
+        url = templates.structure_page(record_id)
+        members.setdefault(rank, {})[url] = key
+        ids[url] = record_id
+    search = Search(out, [], [])
+    updates: dict[int, _Update] = {}
+    kept: set[str] = set()  # result ids of the shards linked whole
     for rank, departements in enumerate(packed):
         name = "-".join(dict.fromkeys((departements[0] or NO_DEPARTEMENT, departements[-1] or NO_DEPARTEMENT)))
-        documents, content = keys.get(rank, (0, ""))
-        shard = Shard(rank, name, documents, out.unit_key("search", name, content))
-        shards.append(shard)
-        if not out.reuse(f"search:{name}", shard.key):
-            pending.append(rank)
-    return Search(out, shards, pending)
+        current = members.get(rank, {})
+        shard = Shard(rank, name, len(current), out.unit_key("search", name, *(f"{u} {k}" for u, k in current.items())))
+        search.shards.append(shard)
+        if (memo := _kept(out, shard)) is not None:
+            kept |= {result for _, result in memo["documents"].values()}
+        elif (update := _update(out.previous_memos.get(shard.unit), current)) is not None:
+            updates[rank] = update
+        else:
+            search.pending.append(rank)
+        search.documents[rank] = current
+    live = kept.union(*(u.live for u in updates.values()))
+    recent: dict[str, str] = {}
+    for rank, update in sorted(updates.items()):
+        # A hidden id must belong to no document still current in another kept index.
+        unit = search.shards[rank].unit
+        if set(update.stale) & live or not out.reuse_previous(unit):
+            search.pending.append(rank)
+            continue
+        out.remember(unit, out.previous_memos[unit])
+        search.stale += update.stale
+        recent |= {url: search.documents[rank][url] for url in update.changed}
+    search.pending.sort()
+    if recent:
+        _plan_recent(con, out, search, dict(sorted(recent.items())), ids)
+    search.documents = {rank: search.documents[rank] for rank in search.pending}
+    return search
+
+
+def _plan_recent(con: duckdb.DuckDBPyConnection, out: Output, search: Search, recent: dict[str, str],
+                 ids: dict[str, str]) -> None:
+    """The `recent` shard (ranked last, `recent`: its pages and their keys): its documents move to it in
+    `site_search`."""
+    rank = len(search.shards)
+    search.recent = Shard(rank, RECENT, len(recent), out.unit_key("search", RECENT, *(f"{u} {k}" for u, k in recent.items())))
+    search.shards.append(search.recent)
+    search.documents[rank] = recent
+    con.register("site_search_recent", pa.table({"id": pa.array(sorted(ids[url] for url in recent), pa.string())}))
+    try:
+        con.execute("update site_search set shard = ? where id in (select id from site_search_recent)", [rank])
+    finally:
+        con.unregister("site_search_recent")
+    if _kept(out, search.recent) is None:
+        search.pending.append(rank)

@@ -16,15 +16,21 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
+
+import duckdb
 
 import pytest
 
 from pipeline import sources as source_registry
+from pipeline.website import search, templates
 from pipeline.paths import PROJECT_ROOT
 from pipeline.website import names
 from tests.conftest import Workspace
-from tests.website.test_site import EVIL_STRUCTURE
+from tests.website.test_search import SHARDS, _build
+from tests.website.test_site import EVIL_STRUCTURE, warehouse_copy  # noqa: F401  (fixture)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -67,14 +73,23 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server(site_run: Workspace) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_run.dist)))
+@contextmanager
+def serving(release: Path) -> Iterator[str]:
+    """A release served on 127.0.0.1; yields its site's address."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(release)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/site/"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}/site/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(site_run: Workspace) -> Iterator[str]:
+    with serving(site_run.dist) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +251,44 @@ def test_search_merges_every_shard_and_filters_across_them(browser: object, serv
     wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
     assert sorted(_titles(browser)) == in_departement and len(in_departement) > 1
     check(browser, "recherche-filtre-departement")
+
+
+def test_search_after_an_update_shows_each_structure_once_in_its_new_version(
+        browser: object, warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    con = warehouse_copy
+    _build(con, tmp_path / "a", None)
+    held = {b: search.result_ids(tmp_path / "a" / "site" / b) for b in SHARDS}
+    # One change in each of the two largest shards (in the test's small shards, two would be past `RECENT_SHARE`).
+    largest = sorted(SHARDS, key=lambda b: -len(held[b]))[:2]
+    alone = [(i, n) for i, n in con.execute(
+        "select s.id, s.nom from pub__structures as s where not exists (select 1 from pub__structures as d "
+        "where d.cluster_id = s.cluster_id and d.id <> s.id) order by s.id").fetchall()
+        if re.fullmatch(r"[A-Za-z0-9 ]+", n)]
+    (renamed, old_name), (gone, gone_name) = (
+        next((i, n) for i, n in alone if templates.structure_page(i) in held[bundle]) for bundle in largest)
+    con.execute("update pub__structures set nom = 'Zébulon Quintessence' where id = ?", [renamed])
+    con.execute("delete from pub__services where structure_id = ?", [gone])
+    con.execute("delete from pub__structures where id = ?", [gone])
+    updated = _build(con, tmp_path / "b", tmp_path / "a")
+    # The shards are kept; the new version is in `recent`, the old one and the removed structure are stale.
+    assert updated["search_indexed"] == 1 and updated["search_recent"] == 1 and updated["search_stale"] == 2
+    total = con.execute("select count(*) from pub__structures").fetchall()[0][0]
+    with serving(tmp_path / "b") as site:
+        browser.get(site + "recherche/index.html?q=" + quote("Zébulon Quintessence"))
+        wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+        titles = _titles(browser)
+        assert titles[0] == "Zébulon Quintessence" and titles.count("Zébulon Quintessence") == 1
+        for name in (old_name, gone_name):
+            browser.get(site + "recherche/index.html?q=" + quote(name))
+            wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+            assert name not in _titles(browser)
+        # Every structure once: none twice (old and new version), the removed one not at all.
+        browser.get(site + "recherche/index.html?source=dora")
+        wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
+        assert browser.find_element(By.CSS_SELECTOR, "[data-count]").text.startswith(f"{total} résultat(s)")
+        check(browser, "recherche-apres-mise-a-jour")
 
 
 def test_hostile_text_stays_inert_in_pages_search_and_map(browser: object, server: str) -> None:

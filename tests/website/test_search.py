@@ -1,8 +1,9 @@
-"""The sharded Pagefind index: packing rule, two indexing processes at a time, per-shard reuse."""
+"""The sharded Pagefind index: packing rule, two indexing processes at a time, per-shard reuse, `recent` updates."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import threading
@@ -120,22 +121,80 @@ def test_shards_are_indexed_two_at_a_time_and_only_changed_ones_again(
         "and c.type = 'commune-actuelle' where c.code_departement = '91' and not exists (select 1 from "
         "pub__structures as d where d.cluster_id = s.cluster_id and d.id <> s.id) order by s.id limit 1").fetchall()[0][0]
     con.execute("update pub__structures set nom = 'Zébulon renommé' where id = ?", [target])
+    page = templates.structure_page(target)
     changed = _build(con, tmp_path / "c", tmp_path / "b")
-    assert changed["search_indexed"] == 1
-    for bundle in SHARDS[:-1]:
+    # Its shard keeps its index; the new version goes to `recent`, the old one is listed as stale.
+    assert changed["search_indexed"] == 1 and changed["search_recent"] == 1 and changed["search_stale"] == 1
+    assert _bundles(tmp_path / "c") == SHARDS + ["pagefind/recent/"]
+    for bundle in SHARDS:
         assert _inodes(tmp_path / "c", bundle) == _inodes(tmp_path / "b", bundle)
-    renewed, before = _inodes(tmp_path / "c", SHARDS[-1]), _inodes(tmp_path / "b", SHARDS[-1])
-    assert not set(renewed.values()) & set(before.values())
-    assert "Zébulon renommé" in _indexed_text(tmp_path / "c", SHARDS[-1])
+    recent = _indexed_text(tmp_path / "c", "pagefind/recent/")
+    assert "Zébulon renommé" in recent and f'"url":"/{page}"' in recent and recent.count('"url":') == 1
+    old_id = search.result_ids(tmp_path / "b" / "site" / SHARDS[-1])[page]
+    assert json.loads((tmp_path / "c" / "site" / search.STALE).read_text()) == [old_id]
+    html = (tmp_path / "c" / "site" / "recherche" / "index.html").read_text(encoding="utf-8")
+    assert f'data-stale="{search.STALE}"' in html
     assert "Zébulon" not in _indexed_text(tmp_path / "b", SHARDS[-1])  # the previous release is never written through
 
+    # Past `RECENT_SHARE` of the shard changed: it is indexed again, and `recent` goes.
+    shard_pages = search.result_ids(tmp_path / "b" / "site" / SHARDS[-1])
+    others = [record_id for (record_id,) in con.execute("select id from pub__structures order by id").fetchall()
+              if templates.structure_page(record_id) in shard_pages and record_id != target]
+    renamed = others[:int(search.RECENT_SHARE * len(shard_pages)) + 1]
+    con.execute("update pub__structures set nom = nom || ' bis' where list_contains(?, id)", [renamed])
+    again = _build(con, tmp_path / "d", tmp_path / "c")
+    assert again["search_indexed"] == 1 and again["search_recent"] == 0 and again["search_stale"] == 0
+    assert _bundles(tmp_path / "d") == SHARDS
+    assert not (tmp_path / "d" / "site" / "pagefind" / "recent").exists()
+    assert not (tmp_path / "d" / "site" / search.STALE).exists()
+    assert 'data-stale' not in (tmp_path / "d" / "site" / "recherche" / "index.html").read_text(encoding="utf-8")
+    assert not set(_inodes(tmp_path / "d", SHARDS[-1]).values()) & set(_inodes(tmp_path / "c", SHARDS[-1]).values())
+    assert "Zébulon renommé" in _indexed_text(tmp_path / "d", SHARDS[-1])
+
+
+def test_a_removed_structure_is_hidden_and_shards_keep_their_departements(
+        warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:  # noqa: F811
+    con = warehouse_copy
+    _build(con, tmp_path / "a", None)
+    before = {b: search.result_ids(tmp_path / "a" / "site" / b) for b in SHARDS}
+    holder = max(SHARDS, key=lambda b: len(before[b]))
+    # A structure of the largest shard without duplicates (a duplicate's page names it).
+    gone = next(record_id for (record_id,) in con.execute(
+        "select s.id from pub__structures as s where not exists (select 1 from pub__structures as d "
+        "where d.cluster_id = s.cluster_id and d.id <> s.id) order by s.id").fetchall()
+        if templates.structure_page(record_id) in before[holder])
+    con.execute("delete from pub__services where structure_id = ?", [gone])
+    con.execute("delete from pub__structures where id = ?", [gone])
+    removed = _build(con, tmp_path / "b", tmp_path / "a")
+    # Nothing new to index: `recent` is empty, so no bundle; the removed page's result is hidden.
+    assert removed["search_indexed"] == 0 and removed["search_stale"] == 1
+    assert _bundles(tmp_path / "b") == SHARDS
+    assert json.loads((tmp_path / "b" / "site" / search.STALE).read_text()) == [before[holder][templates.structure_page(gone)]]
+
+
+def test_packing_is_kept_while_no_shard_outgrows_its_margin() -> None:
+    counts = [("01", 4), ("02", 3), ("03", 5)]
+    assert search.pack(counts, 8) == [["01", "02"], ["03"]]
+    # One more structure in 02 would move 02 out of the first shard when packed again; the last packing holds.
+    grown = [("01", 4), ("02", 5), ("03", 5)]
+    assert search.pack(grown, 8) == [["01"], ["02"], ["03"]]
+    assert search.keep_packing([["01", "02"], ["03"]], grown, 8) == [["01", "02"], ["03"]]
+    # A département that empties leaves the shards (and their names) as they were.
+    assert search.keep_packing([["01", "02"], ["03"]], [("01", 4), ("03", 5)], 8) == [["01", "02"], ["03"]]
+    # Past the margin, with a new département or an empty shard, the shards are packed again.
+    assert search.keep_packing([["01", "02"], ["03"]], [("01", 4), ("02", 7), ("03", 5)], 8) == [["01"], ["02"], ["03"]]
+    assert search.keep_packing([["01", "02"], ["03"]], counts + [("04", 1)], 8) == [["01", "02"], ["03", "04"]]
+    assert search.keep_packing([["01", "02"], ["03"]], [("01", 4), ("02", 3)], 8) == [["01", "02"]]
+    assert search.keep_packing(None, counts, 8) == search.pack(counts, 8)
 
 
 def test_a_shard_short_of_documents_fails_the_build_and_leaves_no_process(tmp_path: Path) -> None:
     out = Output.open(tmp_path / "site", "fingerprint", None)
     # The plan says the last shard has two documents; only one comes.
     shards = [search.Shard(0, "01-09", 2, "k0"), search.Shard(1, "10-19", 1, "k1"), search.Shard(2, "20-29", 2, "k2")]
-    index = search.Search(out, shards, [0, 1, 2])
+    documents = {0: {"structures/a/": "ka", "structures/b/": "kb"}, 1: {"structures/c/": "kc"},
+                 2: {"structures/d/": "kd", "structures/e/": "ke"}}
+    index = search.Search(out, shards, [0, 1, 2], documents)
     page = '<html lang="fr"><body><main><h1>{}</h1></main></body></html>'
     with PagefindWatch() as watch:
         index.add(0, "structures/a/", page.format("Alpha"))

@@ -1,6 +1,9 @@
 // Search page: queries the Pagefind index in the browser. The index is split in
 // shards (one bundle per group of départements, listed in data-bundles): the
 // first bundle's pagefind.js searches them all once the others are merged.
+// Shards kept from an earlier build have newer versions of some documents in
+// the "recent" bundle: data-stale names the list of the old versions' result
+// ids, which are dropped.
 // Results are built as DOM nodes; only Pagefind's <mark> highlights become
 // elements, the rest is text.
 
@@ -12,6 +15,7 @@ const list = section.querySelector("[data-results]");
 const root = section.dataset.root;
 const bundles = (section.dataset.bundles || "").split(" ").filter(Boolean)
   .map((bundle) => new URL(root + bundle, document.baseURI).href);
+const staleList = section.dataset.stale ? new URL(root + section.dataset.stale, document.baseURI).href : null;
 let pagefind;
 let generation = 0;
 
@@ -19,10 +23,17 @@ function pageUrl(url) {
   return new URL(url, document.baseURI).href;
 }
 
+async function staleIds() {
+  if (!staleList) return new Set();
+  const response = await fetch(staleList);
+  if (!response.ok) throw new Error(`${staleList} : ${response.status}`);
+  return new Set(await response.json());
+}
+
 async function load() {
   const module = await import(bundles[0] + "pagefind.js");
-  await Promise.all(bundles.slice(1).map((bundle) => module.mergeIndex(bundle)));
-  return module;
+  const [stale] = await Promise.all([staleIds(), ...bundles.slice(1).map((bundle) => module.mergeIndex(bundle))]);
+  return { module, stale };
 }
 
 function appendExcerpt(target, excerpt) {
@@ -98,11 +109,13 @@ async function run() {
     pagefind = undefined;
     throw error;
   });
-  const search = await (await pagefind).search(query || null, { filters });
+  const { module, stale } = await pagefind;
+  const search = await module.search(query || null, { filters });
   if (current !== generation || !search) return;
-  const results = await Promise.all(search.results.slice(0, LIMIT).map((r) => r.data()));
+  const found = search.results.filter((r) => !stale.has(r.id));
+  const results = await Promise.all(found.slice(0, LIMIT).map((r) => r.data()));
   if (current !== generation) return;
-  status.textContent = `${search.results.length} résultat(s)` + (search.results.length > LIMIT ? ` ; les ${LIMIT} premiers sont affichés.` : ".");
+  status.textContent = `${found.length} résultat(s)` + (found.length > LIMIT ? ` ; les ${LIMIT} premiers sont affichés.` : ".");
   list.replaceChildren(...results.map(renderResult));
   section.dataset.ready = "true";
 }
