@@ -109,10 +109,11 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
             downloads=_downloads(inputs.files, inputs.release), totals=data.totals(con),
             changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release),
         )
-        small = pages.build(con, out, site_data, summary, _example(con), index.bundles, index.stale_file)
-        lap("pages")
         indexed = index.finish()
         lap("search")
+        # After the index: the search page lists the bundles and the stale list `finish` settled.
+        small = pages.build(con, out, site_data, summary, _example(con), index.bundles, index.stale_file)
+        lap("pages")
     finally:
         index.close()
     files = out.files()
@@ -123,8 +124,9 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
     lap("index")
     return {"structures_rendered": rendered, "pages": small, "search_indexed": indexed,
             "search_shards": len(index.shards), "search_seconds": round(index.seconds, 1),
-            "search_recent": index.recent.documents if index.recent else 0, "search_stale": len(index.stale),
-            "search_stale_shown": index.stale_shown,
+            "search_recent": (index.recent.documents - len(index.unchanged)) if index.recent else 0,
+            "search_recent_unchanged": len(index.unchanged), "search_stale": len(index.hidden),
+            "search_stale_ambiguous": len(index.ambiguous),
             "files_written": out.stats.written, "files_linked": out.stats.linked,
             "bytes": out.stats.bytes, "timings": timings}
 

@@ -29,8 +29,13 @@ versions of changed or removed documents are listed, by the id Pagefind
 gives their results, in `pagefind/stale.json`, which the search page drops
 from the results. Each shard's memo (see `output`) keeps, per document, the
 key it was indexed with and its result id, read from the fragment files
-Pagefind writes. Past that share, the shard is indexed again and its
-documents leave `recent`. Shards keep the départements of the last build
+Pagefind writes (the id is a hash of the document). A page whose `recent`
+document gets its base version's id changed in nothing search shows: it
+leaves `recent` (indexed again without it) and is not hidden. Ids have 7 hex
+digits, so an old version can share its id with a current document of
+another bundle: such an id is listed with its pages, and the search page
+drops its result only for those pages. Past that share, the shard is indexed
+again and its documents leave `recent`. Shards keep the départements of the last build
 while none grows past `size * REPACK_ABOVE`, so that a shard is not renamed
 (and indexed again) whenever a neighbour grows or a département empties.
 
@@ -46,6 +51,7 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -270,7 +276,7 @@ class _Update:
     """How a shard's documents differ from its base index."""
 
     changed: list[str]  # pages new or changed since the base
-    stale: list[str]  # result ids of the base's versions of changed or removed pages
+    stale: list[tuple[str, str]]  # result id and page of the base's versions of changed or removed pages
     live: set[str]  # result ids of the base's documents still current
 
 
@@ -283,8 +289,8 @@ def _update(memo: dict[str, Any] | None, current: dict[str, str]) -> _Update | N
     removed = [url for url in base if url not in current]
     if len(changed) + len(removed) > RECENT_SHARE * max(len(current), 1):
         return None
-    stale = sorted(base[url][1] for url in changed + removed if url in base)
-    return _Update(changed, stale, {result for _, result in base.values()} - set(stale))
+    stale = sorted((base[url][1], url) for url in changed + removed if url in base)
+    return _Update(changed, stale, {result for _, result in base.values()} - {result for result, _ in stale})
 
 
 def result_ids(bundle: Path) -> dict[str, str]:
@@ -316,6 +322,7 @@ class _Filling:
     queue: "Queue[tuple[str, str] | None]"
     errors: list[BaseException] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)
+    items: list[tuple[str, str]] = field(default_factory=list)  # `recent`'s documents, kept to index it again
     thread: threading.Thread | None = None
 
 
@@ -328,10 +335,18 @@ class Search:
     pending: list[int]
     # Per shard to index: its pages and their keys (for its memo).
     documents: dict[int, dict[str, str]] = field(default_factory=dict)
-    # Result ids to hide (see the module's docstring).
-    stale: list[str] = field(default_factory=list)
+    # The base versions to hide (result id, page; see the module's docstring), and the ids of the kept indexes'
+    # current documents.
+    stale: list[tuple[str, str]] = field(default_factory=list)
+    live: set[str] = field(default_factory=set)
     recent: Shard | None = None
-    stale_shown: int = 0
+    # Per page of `recent`: the unit of its shard, and its base version's result id (when it had one).
+    homes: dict[str, str] = field(default_factory=dict)
+    base_ids: dict[str, str] = field(default_factory=dict)
+    # Pages of `recent` whose search document turned out the same as their base version's.
+    unchanged: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     _filling: list[_Filling] = field(default_factory=list)
     _done: list[int] = field(default_factory=list)
@@ -339,11 +354,14 @@ class Search:
 
     @property
     def bundles(self) -> list[str]:
-        return [shard.bundle for shard in self.shards]
+        """The bundles to search (after `finish`: `recent` only when it kept a document)."""
+        return [shard.bundle for shard in self.shards
+                if shard is not self.recent or len(self.unchanged) < shard.documents]
 
     @property
     def stale_file(self) -> str | None:
-        return STALE if self.stale else None
+        """`stale.json` when there is something to hide (after `finish`)."""
+        return STALE if self.hidden or self.ambiguous else None
 
     def add(self, rank: int, url: str, html: str) -> None:
         """Index one document of shard `rank`; documents come shard after shard (see `entities._batches`)."""
@@ -361,6 +379,8 @@ class Search:
             raise SearchError(f"pagefind: shard {self.shards[missing[0]].name} received no document")
         if self._started is not None:
             self.seconds = time.perf_counter() - self._started
+        if self.recent is not None:
+            self._settle_unchanged()
         if self.stale:
             self._write_stale()
         return len(self._done)
@@ -375,14 +395,28 @@ class Search:
                 filling.thread.join()
         self._filling = []
 
+    def _settle_unchanged(self) -> None:
+        """A page of `recent` whose search document did not change is not stale: its base version stays, and
+        its base memo takes its new key (so that the next build does not offer it again)."""
+        assert self.recent is not None
+        same = set(self.unchanged)
+        for url in self.unchanged:
+            self.out.memos[self.homes[url]]["documents"][url][0] = self.documents[self.recent.rank][url]
+        self.stale = [(result, url) for result, url in self.stale if url not in same]
+
     def _write_stale(self) -> None:
-        """`stale.json`, without an id that a document indexed now also got (its old version stays findable)."""
+        """`stale.json`: the ids of results to drop and, for an id that a current document shares (two
+        different documents can get the same 7-digit id), the pages whose result of that id to drop."""
         units = {self.shards[rank].unit for rank in self._done} | ({self.recent.unit} if self.recent else set())
-        fresh = {result for unit in units for _, result in self.out.memos[unit]["documents"].values()}
-        hidden = [result for result in self.stale if result not in fresh]
-        self.stale_shown = len(self.stale) - len(hidden)
-        body = json.dumps(hidden)
-        self.out.unit("search:stale", self.out.unit_key(body), lambda: [(STALE, body)])
+        current = self.live | {result for unit in units for _, result in self.out.memos[unit]["documents"].values()}
+        for result, url in sorted(self.stale):
+            if result in current:
+                self.ambiguous.setdefault(result, []).append(url)
+            else:
+                self.hidden.append(result)
+        if self.hidden or self.ambiguous:
+            body = json.dumps({"results": self.hidden, "pages": self.ambiguous}, ensure_ascii=False)
+            self.out.unit("search:stale", self.out.unit_key(body), lambda: [(STALE, body)])
 
     def _rotate(self, shard: Shard | None) -> None:
         """Close the queue of the shard being filled; start `shard` once fewer than `PROCESSES` are running.
@@ -405,21 +439,40 @@ class Search:
         filling.thread.start()
         self._filling.append(filling)
 
+    def _without_unchanged(self, filling: _Filling, bundle: Path, ids: dict[str, str],
+                           documents: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """`recent` again without the pages whose document got their base version's id (the same text: a
+        page changed, not what search shows of it)."""
+        self.unchanged = sorted(url for url, result in ids.items() if self.base_ids.get(url) == result)
+        if not self.unchanged:
+            return ids, documents
+        shutil.rmtree(bundle)
+        kept = {url: key for url, key in documents.items() if url not in set(self.unchanged)}
+        if not kept:
+            return {}, {}
+        indexer = filling.indexer = Indexer.launch(filling.shard.name)
+        for url, html in filling.items:
+            if url.removeprefix("/") in kept:
+                indexer.add(url, html)
+        indexer.write(bundle)
+        return _checked_ids(filling.shard, bundle, kept), kept
+
     def _feed(self, filling: _Filling) -> None:
         shard, indexer = filling.shard, filling.indexer
         try:
             while (item := filling.queue.get()) is not None:
                 indexer.add(*item)
+                if shard is self.recent:
+                    filling.items.append(item)
             bundle = self.out.root / shard.bundle
             indexer.write(bundle)
             if indexer.documents != shard.documents:
                 raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
                                   f"{shard.documents} expected")
-            ids = result_ids(bundle)
             documents = self.documents[shard.rank]
-            if set(ids) != set(documents):
-                raise SearchError(f"pagefind: shard {shard.name} wrote {len(ids)} fragments for "
-                                  f"{len(documents)} documents")
+            ids = _checked_ids(shard, bundle, documents)
+            if shard is self.recent:
+                ids, documents = self._without_unchanged(filling, bundle, ids, documents)
             filling.memo = {"documents": {url: [key, ids[url]] for url, key in documents.items()}}
         except BaseException as error:  # re-raised by `_join_oldest` in the building thread
             filling.errors.append(error)
@@ -435,9 +488,17 @@ class Search:
         if filling.errors:
             raise filling.errors[0]
         shard = filling.shard
-        self.out.record(shard.unit, shard.key, _files(self.out.root / shard.bundle, self.out.root))
+        bundle = self.out.root / shard.bundle
+        self.out.record(shard.unit, shard.key, _files(bundle, self.out.root) if bundle.exists() else [])
         self.out.remember(shard.unit, filling.memo)
         self._done.append(shard.rank)
+
+
+def _checked_ids(shard: Shard, bundle: Path, documents: dict[str, str]) -> dict[str, str]:
+    ids = result_ids(bundle)
+    if set(ids) != set(documents):
+        raise SearchError(f"pagefind: shard {shard.name} wrote {len(ids)} fragments for {len(documents)} documents")
+    return ids
 
 
 def _kept(out: Output, shard: Shard) -> dict[str, Any] | None:
@@ -486,17 +547,20 @@ def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Searc
         else:
             search.pending.append(rank)
         search.documents[rank] = current
-    live = kept.union(*(u.live for u in updates.values()))
+    search.live = kept
     recent: dict[str, str] = {}
     for rank, update in sorted(updates.items()):
-        # A hidden id must belong to no document still current in another kept index.
         unit = search.shards[rank].unit
-        if set(update.stale) & live or not out.reuse_previous(unit):
+        if not out.reuse_previous(unit):
             search.pending.append(rank)
             continue
-        out.remember(unit, out.previous_memos[unit])
+        base = out.previous_memos[unit]
+        out.remember(unit, base)
         search.stale += update.stale
+        search.live |= update.live
         recent |= {url: search.documents[rank][url] for url in update.changed}
+        search.homes |= {url: unit for url in update.changed}
+        search.base_ids |= {url: base["documents"][url][1] for url in update.changed if url in base["documents"]}
     search.pending.sort()
     if recent:
         _plan_recent(con, out, search, dict(sorted(recent.items())), ids)

@@ -131,7 +131,7 @@ def test_shards_are_indexed_two_at_a_time_and_only_changed_ones_again(
     recent = _indexed_text(tmp_path / "c", "pagefind/recent/")
     assert "Zébulon renommé" in recent and f'"url":"/{page}"' in recent and recent.count('"url":') == 1
     old_id = search.result_ids(tmp_path / "b" / "site" / SHARDS[-1])[page]
-    assert json.loads((tmp_path / "c" / "site" / search.STALE).read_text()) == [old_id]
+    assert json.loads((tmp_path / "c" / "site" / search.STALE).read_text()) == {"results": [old_id], "pages": {}}
     html = (tmp_path / "c" / "site" / "recherche" / "index.html").read_text(encoding="utf-8")
     assert f'data-stale="{search.STALE}"' in html
     assert "Zébulon" not in _indexed_text(tmp_path / "b", SHARDS[-1])  # the previous release is never written through
@@ -169,7 +169,23 @@ def test_a_removed_structure_is_hidden_and_shards_keep_their_departements(
     # Nothing new to index: `recent` is empty, so no bundle; the removed page's result is hidden.
     assert removed["search_indexed"] == 0 and removed["search_stale"] == 1
     assert _bundles(tmp_path / "b") == SHARDS
-    assert json.loads((tmp_path / "b" / "site" / search.STALE).read_text()) == [before[holder][templates.structure_page(gone)]]
+    assert json.loads((tmp_path / "b" / "site" / search.STALE).read_text()) == {
+        "results": [before[holder][templates.structure_page(gone)]], "pages": {}}
+
+    # A change the search document does not show (a website): `recent` indexes it, finds the base's
+    # version, and drops it; nothing is hidden, and the next build does not offer it again.
+    other = sorted((b for b in SHARDS if b != holder), key=lambda b: -len(before[b]))[0]
+    page = sorted(before[other])[0]
+    rewebbed = next(i for (i,) in con.execute("select id from pub__structures").fetchall()
+                  if templates.structure_page(i) == page)
+    con.execute("update pub__structures set site_web = 'https://exemple.fr/nouveau' where id = ?", [rewebbed])
+    website = _build(con, tmp_path / "c", tmp_path / "b")
+    assert website["structures_rendered"] == 1 and website["search_recent_unchanged"] == 1
+    assert website["search_recent"] == 0 and website["search_stale"] == 1
+    assert _bundles(tmp_path / "c") == SHARDS and not (tmp_path / "c" / "site" / "pagefind" / "recent").exists()
+    assert _inodes(tmp_path / "c", other) == _inodes(tmp_path / "b", other)
+    quiet = _build(con, tmp_path / "d", tmp_path / "c")
+    assert quiet["search_indexed"] == 0 and quiet["search_recent_unchanged"] == 0
 
 
 def test_packing_is_kept_while_no_shard_outgrows_its_margin() -> None:

@@ -23,16 +23,33 @@ function pageUrl(url) {
   return new URL(url, document.baseURI).href;
 }
 
-async function staleIds() {
-  if (!staleList) return new Set();
+// {"results": [ids to drop], "pages": {id: [pages]}}: an id in "pages" is shared by a current document of
+// another bundle, so its result is dropped only when it is one of those pages.
+async function staleResults() {
+  if (!staleList) return { results: new Set(), pages: new Map() };
   const response = await fetch(staleList);
   if (!response.ok) throw new Error(`${staleList} : ${response.status}`);
-  return new Set(await response.json());
+  const stale = await response.json();
+  return { results: new Set(stale.results), pages: new Map(Object.entries(stale.pages)) };
+}
+
+async function withoutStale(results, stale) {
+  const kept = [];
+  for (const result of results) {
+    if (stale.results.has(result.id)) continue;
+    const pages = stale.pages.get(result.id);
+    if (pages) {
+      const url = (await result.data()).url;
+      if (pages.some((page) => url.endsWith("/" + page))) continue;
+    }
+    kept.push(result);
+  }
+  return kept;
 }
 
 async function load() {
   const module = await import(bundles[0] + "pagefind.js");
-  const [stale] = await Promise.all([staleIds(), ...bundles.slice(1).map((bundle) => module.mergeIndex(bundle))]);
+  const [stale] = await Promise.all([staleResults(), ...bundles.slice(1).map((bundle) => module.mergeIndex(bundle))]);
   return { module, stale };
 }
 
@@ -112,7 +129,8 @@ async function run() {
   const { module, stale } = await pagefind;
   const search = await module.search(query || null, { filters });
   if (current !== generation || !search) return;
-  const found = search.results.filter((r) => !stale.has(r.id));
+  const found = await withoutStale(search.results, stale);
+  if (current !== generation) return;
   const results = await Promise.all(found.slice(0, LIMIT).map((r) => r.data()));
   if (current !== generation) return;
   status.textContent = `${found.length} résultat(s)` + (found.length > LIMIT ? ` ; les ${LIMIT} premiers sont affichés.` : ".");
