@@ -29,7 +29,8 @@ class RunContext:
     warnings: list[str] = field(default_factory=list)
     # Written by the export stage, read by later stages (reports, site, publication).
     files: list[Any] = field(default_factory=list)
-    validation_report: Any = None
+    # The package's validation while it runs (from the validate stage until the validated stage).
+    validation: Any = None
     # Freshness-guard flags of this run (history stage); they block the release.
     guard_flags: list[Any] = field(default_factory=list)
     # Called by `collect` with each source whose raw tables were just loaded (the map stage starts it).
