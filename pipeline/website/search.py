@@ -137,18 +137,33 @@ class Indexer:
                     "file_contents": html}, None)
         self.documents += 1
 
-    def write(self, bundle: Path) -> None:
-        """Write the bundle to `bundle` and stop the process (Pagefind's memory is freed here)."""
+    def write(self, bundle: Path) -> dict[str, str]:
+        """Write the bundle to `bundle` and stop the process (Pagefind's memory is freed here); returns each
+        document's result id by page.
+
+        The files are asked for (`GetFiles`) and written here: Pagefind's own `WriteFiles` answered, now and
+        then, before its last files were complete, and a process stopped then left them empty."""
         try:
             self._wait_until(lambda: self._outstanding == 0, "AddFile")
-            self._request({"type": "WriteFiles", "index_id": self._index_id, "output_path": str(bundle)})
+            answer = self._request({"type": "GetFiles", "index_id": self._index_id})
         finally:
             self.close()
         self.seconds = time.perf_counter() - self.started
         if self.errors:
             raise SearchError(f"pagefind: {len(self.errors)} document(s) refused, first: {self.errors[0]}")
-        for name in UNUSED:
-            (bundle / name).unlink(missing_ok=True)
+        ids = {}
+        for item in answer["files"]:
+            if item["path"] in UNUSED:
+                continue
+            data = base64.b64decode(item["content"])
+            path = bundle / item["path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "xb") as handle:
+                handle.write(data)
+            if item["path"].startswith("fragment/"):
+                url, result = _result_id(path.name, data)
+                ids[url] = result
+        return ids
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -204,12 +219,16 @@ class Indexer:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        pending = b""
+        parts: list[bytes] = []  # of the message being read (`GetFiles` answers with megabytes)
         while chunk := self.process.stdout.read1(1 << 16):
-            *messages, pending = (pending + chunk).split(b",")
-            for message in messages:
-                if message:
-                    self._answer(json.loads(base64.b64decode(message)))
+            *messages, rest = chunk.split(b",")
+            if messages:
+                messages[0] = b"".join(parts) + messages[0]
+                parts = []
+                for message in messages:
+                    if message:
+                        self._answer(json.loads(base64.b64decode(message)))
+            parts.append(rest)
         with self._answered:
             self._answered.notify_all()
 
@@ -297,15 +316,17 @@ def _update(memo: dict[str, Any] | None, current: dict[str, str]) -> _Update | N
     return _Update(changed, stale, {result for _, result in base.values()} - {result for result, _ in stale})
 
 
+def _result_id(name: str, compressed: bytes) -> tuple[str, str]:
+    """A fragment file's page and the id of its search result (which names the file)."""
+    data = gzip.decompress(compressed)
+    if not data.startswith(FRAGMENT_SIGNATURE):
+        raise SearchError(f"pagefind: unexpected fragment format in {name}")
+    return json.loads(data[len(FRAGMENT_SIGNATURE):])["url"].lstrip("/"), name.removesuffix(".pf_fragment")
+
+
 def result_ids(bundle: Path) -> dict[str, str]:
-    """Page -> the id of its search result, for every document of a written bundle (ids name its fragments)."""
-    ids = {}
-    for path in (bundle / "fragment").iterdir():
-        data = gzip.decompress(path.read_bytes())
-        if not data.startswith(FRAGMENT_SIGNATURE):
-            raise SearchError(f"pagefind: unexpected fragment format in {path}")
-        ids[json.loads(data[len(FRAGMENT_SIGNATURE):])["url"].lstrip("/")] = path.name.removesuffix(".pf_fragment")
-    return ids
+    """Page -> the id of its search result, for every document of a written bundle."""
+    return dict(_result_id(path.name, path.read_bytes()) for path in (bundle / "fragment").iterdir())
 
 
 def _files(bundle: Path, site: Path) -> list[FileEntry]:
@@ -456,10 +477,11 @@ class Search:
             return {}, {}
         indexer = filling.indexer = Indexer.launch(filling.shard.name)
         for url, html in filling.items:
-            if url.removeprefix("/") in kept:
+            if url in kept:
                 indexer.add(url, html)
-        indexer.write(bundle)
-        return _checked_ids(filling.shard, bundle, kept), kept
+        ids = indexer.write(bundle)
+        _check_ids(filling.shard, ids, kept)
+        return ids, kept
 
     def _feed(self, filling: _Filling) -> None:
         shard, indexer = filling.shard, filling.indexer
@@ -469,12 +491,12 @@ class Search:
                 if shard is self.recent:
                     filling.items.append(item)
             bundle = self.out.root / shard.bundle
-            indexer.write(bundle)
+            ids = indexer.write(bundle)
             if indexer.documents != shard.documents:
                 raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
                                   f"{shard.documents} expected")
             documents = self.documents[shard.rank]
-            ids = _checked_ids(shard, bundle, documents)
+            _check_ids(shard, ids, documents)
             if shard is self.recent:
                 ids, documents = self._without_unchanged(filling, bundle, ids, documents)
             filling.memo = {"documents": {url: [key, ids[url]] for url, key in documents.items()}}
@@ -498,11 +520,9 @@ class Search:
         self._done.append(shard.rank)
 
 
-def _checked_ids(shard: Shard, bundle: Path, documents: dict[str, str]) -> dict[str, str]:
-    ids = result_ids(bundle)
+def _check_ids(shard: Shard, ids: dict[str, str], documents: dict[str, str]) -> None:
     if set(ids) != set(documents):
         raise SearchError(f"pagefind: shard {shard.name} wrote {len(ids)} fragments for {len(documents)} documents")
-    return ids
 
 
 def _kept(out: Output, shard: Shard) -> dict[str, Any] | None:

@@ -70,6 +70,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")  # a test may rewrite a file between two loads
+        super().end_headers()
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -277,6 +281,8 @@ def test_search_after_an_update_shows_each_structure_once_in_its_new_version(
     assert updated["search_indexed"] == 1 and updated["search_recent"] == 1 and updated["search_stale"] == 2
     assert updated["search_stale_ambiguous"] == 0
     total = con.execute("select count(*) from pub__structures").fetchall()[0][0]
+    stale_file = tmp_path / "b" / "site" / search.STALE
+    stale = json.loads(stale_file.read_text())
     with serving(tmp_path / "b") as site:
         browser.get(site + "recherche/index.html?q=" + quote("Zébulon Quintessence"))
         wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
@@ -292,18 +298,17 @@ def test_search_after_an_update_shows_each_structure_once_in_its_new_version(
         assert browser.find_element(By.CSS_SELECTOR, "[data-count]").text.startswith(f"{total} résultat(s)")
         check(browser, "recherche-apres-mise-a-jour")
 
-    # An id shared with a current document of another bundle: only the listed page's result is dropped.
-    stale_file = tmp_path / "b" / "site" / search.STALE
-    stale = json.loads(stale_file.read_text())
-    shown = next(n for _, n in alone if n not in (old_name, gone_name))
-    shown_page = next(templates.structure_page(i) for i, n in alone if n == shown)
-    shown_id = next(ids[shown_page] for ids in held.values() if shown_page in ids)
-    for pages, visible in (([shown_page], False), (["structures/ailleurs.html"], True)):
-        stale_file.write_text(json.dumps({"results": stale["results"], "pages": {shown_id: pages}}))
-        with serving(tmp_path / "b") as site:
+        # An id shared with a current document of another bundle: only the listed page's result is dropped.
+        shown = next(n for _, n in alone if n not in (old_name, gone_name))
+        shown_page = next(templates.structure_page(i) for i, n in alone if n == shown)
+        shown_id = next(ids[shown_page] for ids in held.values() if shown_page in ids)
+        for pages, visible in (([shown_page], False), (["structures/ailleurs.html"], True)):
+            stale_file.write_text(json.dumps({"results": stale["results"], "pages": {shown_id: pages}}))
             browser.get(site + "recherche/index.html?q=" + quote(shown))
             wait(browser, "document.querySelector('[data-recherche]').dataset.ready")
             assert (shown in _titles(browser)) is visible
+        check(browser, "recherche-identifiant-partage")
+        browser.get("about:blank")  # no request left for the server about to stop
 
 
 def test_hostile_text_stays_inert_in_pages_search_and_map(browser: object, server: str) -> None:
