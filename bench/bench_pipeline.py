@@ -102,16 +102,6 @@ def _stage_windows(measured: measure.Measured, order: list[str]) -> dict[str, tu
             for i, name in enumerate(names)}
 
 
-def _before_site(timings: dict[str, float], before: list[str], validation: float | None) -> float:
-    """When everything but the site was done: the stages before it, where the validation, which starts
-    (`validate`) before the last of them and ends beside the site, counts for its own whole time."""
-    stages = sum(timings.get(n) or 0 for n in before)
-    if validation is None or "validate" not in before:
-        return round(stages, 1)
-    since_start = sum(timings.get(n) or 0 for n in before[before.index("validate"):])
-    return round(stages - since_start + max(since_start, validation), 1)
-
-
 def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: float | None,
          max_rss_gb: float | None) -> dict[str, Any]:
     """One `datainclusion run --replay`, measured; its stage times and counts from the warehouse (from its
@@ -138,7 +128,6 @@ def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: flo
         status = ("stopped after the time limit" if measured.timed_out
                   else f"stopped above {max_rss_gb} GB" if measured.over_memory else status)
     first_site = next((i for i, name in enumerate(order) if name in SITE_STAGES), len(order))
-    validation = counts.get("counts", {}).get("validated", {}).get("seconds")
     check = counts.get("counts", {}).get("check", {})
     peaks = {name: round(max((rss for t, rss in measured.samples if begin <= t <= end), default=0) / 2**30, 2)
              for name, (begin, end) in windows.items()}
@@ -151,8 +140,7 @@ def _run(work: Path, run_id: str, reference_date: date, label: str, timeout: flo
         "peak_parts_gb": {kind: round(size / 2**30, 2) for kind, size in
                           sorted(measured.peak_parts.items(), key=lambda kv: -kv[1])},
         "stages_seconds": round(sum(v for v in timings.values() if v), 1),
-        "before_site_seconds": _before_site(timings, order[:first_site], validation),
-        "validation_seconds": validation,
+        "before_site_seconds": round(sum(timings.get(n) or 0 for n in order[:first_site]), 1),
         "published": {"structures": check.get("structures"), "services": check.get("services")},
         "accounting": [dict(zip(("source", "entity", "raw", "published", "quarantined", "excluded", "balanced"), row))
                        for row in accounting],
@@ -224,10 +212,7 @@ def report(result: dict[str, Any]) -> list[str]:
     lines += [f"| {name} | {cold['timings'].get(name, '')} | {nxt['timings'].get(name, '')} | "
               f"{cold['peak_rss_gb_by_stage'].get(name) or ''} |" for name in cold["timings"]]
     lines += [f"| **stages total** | **{cold['stages_seconds']}** | **{nxt['stages_seconds']}** | |",
-              f"| validation, from its start (`validate`) to its end, beside the site | "
-              f"{cold.get('validation_seconds', '')} | {nxt.get('validation_seconds', '')} | |",
-              f"| before the site (the stages before `render`, the validation for its whole time) | "
-              f"{cold['before_site_seconds']} | {nxt['before_site_seconds']} | |",
+              f"| before the site | {cold['before_site_seconds']} | {nxt['before_site_seconds']} | |",
               f"| wall time of the process | {cold['seconds']} | {nxt['seconds']} | |",
               f"| peak memory of the process tree, PSS (GB) | {cold['peak_rss_gb']} | {nxt['peak_rss_gb']} | |", ""]
     for label, run in (("cold", cold), ("next-day", nxt)):

@@ -29,8 +29,7 @@ class RunContext:
     warnings: list[str] = field(default_factory=list)
     # Written by the export stage, read by later stages (reports, site, publication).
     files: list[Any] = field(default_factory=list)
-    # The package's validation while it runs (from the validate stage until the validated stage).
-    validation: Any = None
+    validation_report: Any = None
     # Freshness-guard flags of this run (history stage); they block the release.
     guard_flags: list[Any] = field(default_factory=list)
     # Called by `collect` with each source whose raw tables were just loaded (the map stage starts it).

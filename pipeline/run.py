@@ -37,7 +37,6 @@ STAGES: list[tuple[str, Stage]] = [
     ("validate", release.validate_stage),
     ("reports", reports.run),
     ("render", website.render),
-    ("validated", release.validated_stage),
     ("finalize", release.finalize_stage),
 ]
 
@@ -68,7 +67,7 @@ def data_problems(ctx: RunContext, counts: dict[str, Any]) -> list[str]:
     if ctx.guard_flags and not ctx.settings.allow_drop:
         problems.append("freshness guard (use --allow-drop to publish anyway):")
         problems += [f"  {flag}" for flag in ctx.guard_flags]
-    validation = counts.get("validated", {})
+    validation = counts.get("validate", {})
     if not validation.get("valid", False):
         problems.append(f"the built package is not valid: {validation.get('errors')} Frictionless errors")
         problems += [f"  {task} row {row} field {field}: {kind}: {message}"
@@ -116,7 +115,6 @@ def execute(settings: Settings) -> RunResult:
         result.messages += ctx.warnings
     except BaseException as exc:
         transform.abandon(ctx)
-        release.abandon_validation(ctx)
         release.discard(ctx.build_dir)
         warehouse.finish_run(con, run_id, "failed", _public(result), f"{type(exc).__name__}: {exc}")
         con.close()

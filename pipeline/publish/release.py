@@ -1,4 +1,4 @@
-"""Release stages (export, package, validate, validated, finalize) and the atomic swap into `dist/`.
+"""Release stages (export, package, validate, finalize) and the atomic swap into `dist/`.
 
 A run builds its release in a sibling folder of `dist/`; only when every
 stage and check passed is it renamed into place. The previous release is
@@ -19,7 +19,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.context import RunContext
 from pipeline.publish import companions, datapackage, dcat, digest, export, validation
-from pipeline.quality import reports
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHECKSUMS = "SHA256SUMS"
@@ -92,29 +91,11 @@ def package_stage(ctx: RunContext) -> dict[str, object]:
 
 
 def validate_stage(ctx: RunContext) -> dict[str, object]:
-    """Start the Frictionless validation of the built package, the published files as they are; the site
-    is built meanwhile, and `validated_stage` waits for the report."""
-    ctx.validation = validation.Background.start(ctx.build_dir / "datapackage.json")
-    return {"started": True}
-
-
-def validated_stage(ctx: RunContext) -> dict[str, object]:
-    """The validation's report: `reports/validation.json`, and its verdict (which may refuse the release)."""
-    report, seconds = ctx.validation.wait()
-    ctx.validation = None
-    reports.write_validation(ctx.build_dir, report)
+    """Frictionless validation of the built package: the published files as they are."""
+    report = validation.validate(ctx.build_dir / "datapackage.json")
     errors = report.flatten(["taskName", "rowNumber", "fieldName", "type", "message"])
-    return {"valid": report.valid, "errors": len(errors), "first_errors": errors[:10], "seconds": round(seconds, 3)}
-
-
-def abandon_validation(ctx: RunContext) -> None:
-    """After a failed stage: let a running validation end (its workers read the build about to be deleted)."""
-    if ctx.validation is not None:
-        try:
-            ctx.validation.wait()
-        except Exception:  # the run already failed; its own error is the one to report
-            pass
-        ctx.validation = None
+    ctx.validation_report = report
+    return {"valid": report.valid, "errors": len(errors), "first_errors": errors[:10]}
 
 
 def _files_outside_site(directory: Path) -> list[Path]:

@@ -21,10 +21,6 @@ the same depth:
 
 At national scale a full Frictionless pass over every format took about
 190 s (85 s of it reading the XLSX workbook); this takes about a tenth.
-
-The run does not wait for it before building the site (`Background`): the
-site is mostly one core rendering and linking files, and the validation's
-workers use the other. The release is swapped in only once its report is in.
 """
 
 from __future__ import annotations
@@ -32,9 +28,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -139,36 +133,6 @@ def validate(descriptor_path: Path, parallel_above_bytes: int = PARALLEL_ABOVE_B
                 full_read = resource.name in full
                 reports[resource.name] = resource.validate() if full_read else _sample(resource, descriptor_path.parent)
     return Report.from_validation_reports(time=0, reports=[reports[name] for name in names])
-
-
-@dataclass
-class Background:
-    """`validate` in a thread (its work is mostly in worker processes) while the run goes on."""
-
-    future: "Future[Report]"
-    started: float
-    ended: list[float]
-
-    @classmethod
-    def start(cls, descriptor_path: Path) -> "Background":
-        ended: list[float] = []
-
-        def work() -> Report:
-            try:
-                return validate(descriptor_path)
-            finally:
-                ended.append(time.perf_counter())
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="validation")
-        try:
-            return cls(pool.submit(work), time.perf_counter(), ended)
-        finally:
-            pool.shutdown(wait=False)
-
-    def wait(self) -> tuple[Report, float]:
-        """The report, and how long the validation took (start to end, whatever ran beside it)."""
-        report = self.future.result()
-        return report, self.ended[0] - self.started
 
 
 if __name__ == "__main__":

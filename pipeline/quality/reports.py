@@ -190,19 +190,11 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-VALIDATION = "reports/validation.json"
-
-
-def write_validation(release: Path, report: Any) -> None:
-    """`reports/validation.json`: Frictionless' report on the published package."""
-    (release / VALIDATION).parent.mkdir(parents=True, exist_ok=True)
-    _write_json(release / VALIDATION, _strip(report.to_descriptor()))
-
-
 def run(ctx: RunContext) -> dict[str, Any]:
-    """`sources.json` and `quarantine.csv` (`validation.json` comes once the validation ends)."""
     folder = ctx.build_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
+    if ctx.validation_report is not None:
+        _write_json(folder / "validation.json", _strip(ctx.validation_report.to_descriptor()))
     report = sources_report(ctx)
     _write_json(folder / "sources.json", report)
     (folder / "quarantine.csv").write_text(quarantine_csv(ctx.con), encoding="utf-8")

@@ -18,7 +18,6 @@ import duckdb
 
 from pipeline import sources as source_registry
 from pipeline.context import RunContext
-from pipeline.quality import reports
 from pipeline.publish.export import ExportedFile
 from pipeline.publish.extensions import EXTENSION_FIELDS
 from pipeline.sources import archive
@@ -42,8 +41,6 @@ class BuildInputs:
     previous: Path | None = None
     site_config: config.SiteConfig = field(default_factory=config.load)
     workers: int | None = None
-    # Report files the release will hold but does not yet (written while the site is built).
-    coming_reports: list[str] = field(default_factory=list)
 
 
 def freshness(ctx: RunContext, sources: list[Source]) -> dict[str, data.Freshness]:
@@ -110,7 +107,7 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
             reference_date=inputs.reference_date, config=cfg,
             sources=data.source_infos(con, inputs.sources, inputs.freshness),
             downloads=_downloads(inputs.files, inputs.release), totals=data.totals(con),
-            changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release, inputs.coming_reports),
+            changes=data.changes_summary(con), departements=departements, reports=data.reports(inputs.release),
         )
         indexed = index.finish()
         lap("search")
@@ -139,5 +136,4 @@ def render(ctx: RunContext) -> dict[str, Any]:
     return build_site(BuildInputs(
         con=ctx.con, release=ctx.build_dir, reference_date=ctx.settings.reference_date, sources=sources,
         files=ctx.files, freshness=freshness(ctx, sources), previous=ctx.settings.dist_dir,
-        coming_reports=[reports.VALIDATION] if ctx.validation is not None else [],
     ))

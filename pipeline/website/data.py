@@ -157,8 +157,9 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"select count(*) from pub__{t}").fetchall()[0][0] for t in ENTITIES}
 
 
-def reports(release: Path, coming: list[str] | None = None) -> list[str]:
-    """Report files the release holds (`reports/*`) or will hold (`coming`), as paths relative to the release."""
+def reports(release: Path) -> list[str]:
+    """Report files the release holds (`reports/*`), as paths relative to the release."""
     folder = release / "reports"
-    held = [p.relative_to(release).as_posix() for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
-    return sorted(set(held) | set(coming or []))
+    if not folder.is_dir():
+        return []
+    return sorted(p.relative_to(release).as_posix() for p in folder.rglob("*") if p.is_file())

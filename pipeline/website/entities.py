@@ -167,8 +167,7 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
     # child forked here (DuckDB threads mid-query, Pagefind's reader thread) now and then died of SIGSEGV.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=os.nice,
-                             initargs=(search.NICENESS,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future] = deque()
         for batch in batches:
             pending.append(pool.submit(_render_batch, root, ctx, batch))

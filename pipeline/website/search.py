@@ -76,9 +76,6 @@ LANGUAGE = "fr"
 WINDOW = 256
 # Pagefind processes indexing at once (each uses about one core).
 PROCESSES = 2
-# The site's helper processes (Pagefind, page renderers) yield the cores to the package's validation, which
-# runs beside the site and gates the release (see `pipeline.publish.validation`).
-NICENESS = 10
 # A shard keeps its index while at most this share of its documents changed (see the module's docstring).
 RECENT_SHARE = 0.25
 RECENT = "recent"
@@ -120,7 +117,6 @@ class Indexer:
             raise SearchError("pagefind: no binary found (install pagefind[bin])")
         process = subprocess.Popen([str(executable), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, cwd=os.getcwd())
-        os.setpriority(os.PRIO_PROCESS, process.pid, NICENESS)
         indexer = cls(name, process)
         indexer._reader = threading.Thread(target=indexer._read, name="pagefind-answers", daemon=True)
         indexer._reader.start()
