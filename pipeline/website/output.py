@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = ".site-build.json"
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 
 FileEntry = tuple[str, str, int]  # relative path, sha256 (API files only, else ""), bytes
 HASHED = "api/"

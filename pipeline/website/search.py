@@ -29,9 +29,9 @@ versions of changed or removed documents are listed, by the id Pagefind
 gives their results, in `pagefind/stale.json`, which the search page drops
 from the results. Each shard's memo (see `output`) keeps, per document, the
 key it was indexed with and its result id, read from the fragment files
-Pagefind writes (the id is a hash of the document). A page whose `recent`
-document gets its base version's id changed in nothing search shows: it
-leaves `recent` (indexed again without it) and is not hidden. Ids have 7 hex
+Pagefind writes, and a digest of the document. A changed page whose search
+document has its base version's digest changed in nothing search shows: it
+is not indexed, nor hidden. Ids have 7 hex
 digits, so an old version can share its id with a current document of
 another bundle: such an id is listed with its pages, and the search page
 drops its result only for those pages. Past that share, the shard is indexed
@@ -51,7 +51,6 @@ import base64
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -309,7 +308,12 @@ def _update(memo: dict[str, Any] | None, current: dict[str, str]) -> _Update | N
     if len(changed) + len(removed) > RECENT_SHARE * max(len(current), 1):
         return None
     stale = sorted((base[url][1], url) for url in changed + removed if url in base)
-    return _Update(changed, stale, {result for _, result in base.values()} - {result for result, _ in stale})
+    return _Update(changed, stale, {entry[1] for entry in base.values()} - {result for result, _ in stale})
+
+
+def document_digest(html: str) -> str:
+    """What tells two versions of a search document apart (kept in the shard's memo)."""
+    return digest(html)[:20]
 
 
 def _result_id(name: str, compressed: bytes) -> tuple[str, str]:
@@ -343,7 +347,6 @@ class _Filling:
     queue: "Queue[tuple[str, str] | None]"
     errors: list[BaseException] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)
-    items: list[tuple[str, str]] = field(default_factory=list)  # `recent`'s documents, kept to index it again
     thread: threading.Thread | None = None
 
 
@@ -361,10 +364,10 @@ class Search:
     stale: list[tuple[str, str]] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
     recent: Shard | None = None
-    # Per page of `recent`: the unit of its shard, and its base version's result id (when it had one).
+    # Per page offered to `recent`: the unit of its shard, and its base version's digest (when it had one).
     homes: dict[str, str] = field(default_factory=dict)
-    base_ids: dict[str, str] = field(default_factory=dict)
-    # Pages of `recent` whose search document turned out the same as their base version's.
+    base_digests: dict[str, str] = field(default_factory=dict)
+    # Pages offered to `recent` whose search document is the same as their base version's (not indexed).
     unchanged: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
@@ -376,8 +379,11 @@ class Search:
     @property
     def bundles(self) -> list[str]:
         """The bundles to search (after `finish`: `recent` only when it kept a document)."""
-        return [shard.bundle for shard in self.shards
-                if shard is not self.recent or len(self.unchanged) < shard.documents]
+        return [shard.bundle for shard in self.shards if self._expected(shard)]
+
+    def _expected(self, shard: Shard) -> int:
+        """How many documents the shard's index holds (after `finish` for `recent`)."""
+        return shard.documents - (len(self.unchanged) if shard is self.recent else 0)
 
     @property
     def stale_file(self) -> str | None:
@@ -385,7 +391,13 @@ class Search:
         return STALE if self.hidden or self.ambiguous else None
 
     def add(self, rank: int, url: str, html: str) -> None:
-        """Index one document of shard `rank`; documents come shard after shard (see `entities._batches`)."""
+        """Index one document of shard `rank`; documents come shard after shard (see `entities._batches`).
+
+        A page's structure changed, but what search shows of it may not have (its dates, a website): a
+        document offered to `recent` that is the same as its base version is left out."""
+        if self.recent is not None and rank == self.recent.rank and self.base_digests.get(url) == document_digest(html):
+            self.unchanged.append(url)
+            return
         if not self._filling or self._filling[-1].shard.rank != rank:
             self._rotate(self.shards[rank])
         self._filling[-1].queue.put((url, html))
@@ -395,7 +407,7 @@ class Search:
         self._rotate(None)
         while self._filling:
             self._join_oldest()
-        missing = sorted(set(self.pending) - set(self._done))
+        missing = sorted(rank for rank in set(self.pending) - set(self._done) if self._expected(self.shards[rank]))
         if missing:
             raise SearchError(f"pagefind: shard {self.shards[missing[0]].name} received no document")
         if self._started is not None:
@@ -429,7 +441,8 @@ class Search:
         """`stale.json`: the ids of results to drop and, for an id that a current document shares (two
         different documents can get the same 7-digit id), the pages whose result of that id to drop."""
         units = {self.shards[rank].unit for rank in self._done} | ({self.recent.unit} if self.recent else set())
-        current = self.live | {result for unit in units for _, result in self.out.memos[unit]["documents"].values()}
+        current = self.live | {entry[1] for unit in units if unit in self.out.memos
+                               for entry in self.out.memos[unit]["documents"].values()}
         for result, url in sorted(self.stale):
             if result in current:
                 self.ambiguous.setdefault(result, []).append(url)
@@ -460,42 +473,23 @@ class Search:
         filling.thread.start()
         self._filling.append(filling)
 
-    def _without_unchanged(self, filling: _Filling, bundle: Path, ids: dict[str, str],
-                           documents: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-        """`recent` again without the pages whose document got their base version's id (the same text: a
-        page changed, not what search shows of it)."""
-        self.unchanged = sorted(url for url, result in ids.items() if self.base_ids.get(url) == result)
-        if not self.unchanged:
-            return ids, documents
-        shutil.rmtree(bundle)
-        kept = {url: key for url, key in documents.items() if url not in set(self.unchanged)}
-        if not kept:
-            return {}, {}
-        indexer = filling.indexer = Indexer.launch(filling.shard.name)
-        for url, html in filling.items:
-            if url in kept:
-                indexer.add(url, html)
-        ids = indexer.write(bundle)
-        _check_ids(filling.shard, ids, kept)
-        return ids, kept
-
     def _feed(self, filling: _Filling) -> None:
         shard, indexer = filling.shard, filling.indexer
         try:
+            digests = {}
             while (item := filling.queue.get()) is not None:
                 indexer.add(*item)
-                if shard is self.recent:
-                    filling.items.append(item)
-            bundle = self.out.root / shard.bundle
-            ids = indexer.write(bundle)
-            if indexer.documents != shard.documents:
+                digests[item[0]] = document_digest(item[1])
+            ids = indexer.write(self.out.root / shard.bundle)
+            # Every document of `recent` was offered (and `unchanged` complete) before its queue was closed.
+            if indexer.documents != self._expected(shard):
                 raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
-                                  f"{shard.documents} expected")
-            documents = self.documents[shard.rank]
-            _check_ids(shard, ids, documents)
-            if shard is self.recent:
-                ids, documents = self._without_unchanged(filling, bundle, ids, documents)
-            filling.memo = {"documents": {url: [key, ids[url]] for url, key in documents.items()}}
+                                  f"{self._expected(shard)} expected")
+            documents = {url: key for url, key in self.documents[shard.rank].items() if url in digests}
+            if set(ids) != set(documents):
+                raise SearchError(f"pagefind: shard {shard.name} wrote {len(ids)} fragments for "
+                                  f"{len(documents)} documents")
+            filling.memo = {"documents": {url: [key, ids[url], digests[url]] for url, key in documents.items()}}
         except BaseException as error:  # re-raised by `_join_oldest` in the building thread
             filling.errors.append(error)
             indexer.close()
@@ -510,15 +504,9 @@ class Search:
         if filling.errors:
             raise filling.errors[0]
         shard = filling.shard
-        bundle = self.out.root / shard.bundle
-        self.out.record(shard.unit, shard.key, _files(bundle, self.out.root) if bundle.exists() else [])
+        self.out.record(shard.unit, shard.key, _files(self.out.root / shard.bundle, self.out.root))
         self.out.remember(shard.unit, filling.memo)
         self._done.append(shard.rank)
-
-
-def _check_ids(shard: Shard, ids: dict[str, str], documents: dict[str, str]) -> None:
-    if set(ids) != set(documents):
-        raise SearchError(f"pagefind: shard {shard.name} wrote {len(ids)} fragments for {len(documents)} documents")
 
 
 def _kept(out: Output, shard: Shard) -> dict[str, Any] | None:
@@ -561,7 +549,7 @@ def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Searc
         shard = Shard(rank, name, len(current), out.unit_key("search", name, *(f"{u} {k}" for u, k in current.items())))
         search.shards.append(shard)
         if (memo := _kept(out, shard)) is not None:
-            kept |= {result for _, result in memo["documents"].values()}
+            kept |= {entry[1] for entry in memo["documents"].values()}
         elif (update := _update(out.previous_memos.get(shard.unit), current)) is not None:
             updates[rank] = update
         else:
@@ -580,7 +568,7 @@ def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Searc
         search.live |= update.live
         recent |= {url: search.documents[rank][url] for url in update.changed}
         search.homes |= {url: unit for url in update.changed}
-        search.base_ids |= {url: base["documents"][url][1] for url in update.changed if url in base["documents"]}
+        search.base_digests |= {url: base["documents"][url][2] for url in update.changed if url in base["documents"]}
     search.pending.sort()
     if recent:
         _plan_recent(con, out, search, dict(sorted(recent.items())), ids)

@@ -172,8 +172,8 @@ def test_a_removed_structure_is_hidden_and_shards_keep_their_departements(
     assert json.loads((tmp_path / "b" / "site" / search.STALE).read_text()) == {
         "results": [before[holder][templates.structure_page(gone)]], "pages": {}}
 
-    # A change the search document does not show (a website): `recent` indexes it, finds the base's
-    # version, and drops it; nothing is hidden, and the next build does not offer it again.
+    # A change the search document does not show (a website): its document has its base version's digest,
+    # so Pagefind does not run; nothing more is hidden, and the next build does not offer it again.
     other = sorted((b for b in SHARDS if b != holder), key=lambda b: -len(before[b]))[0]
     page = sorted(before[other])[0]
     rewebbed = next(i for (i,) in con.execute("select id from pub__structures").fetchall()
@@ -181,7 +181,7 @@ def test_a_removed_structure_is_hidden_and_shards_keep_their_departements(
     con.execute("update pub__structures set site_web = 'https://exemple.fr/nouveau' where id = ?", [rewebbed])
     website = _build(con, tmp_path / "c", tmp_path / "b")
     assert website["structures_rendered"] == 1 and website["search_recent_unchanged"] == 1
-    assert website["search_recent"] == 0 and website["search_stale"] == 1
+    assert website["search_recent"] == 0 and website["search_stale"] == 1 and website["search_indexed"] == 0
     assert _bundles(tmp_path / "c") == SHARDS and not (tmp_path / "c" / "site" / "pagefind" / "recent").exists()
     assert _inodes(tmp_path / "c", other) == _inodes(tmp_path / "b", other)
     quiet = _build(con, tmp_path / "d", tmp_path / "c")
