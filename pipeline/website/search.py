@@ -22,22 +22,22 @@ while the previous one still works through its queue). A shard
 whose documents did not change is linked from the previous build.
 
 A week's changes touch every shard, and indexing them all again is most of a
-build. So a shard whose documents changed by at most `RECENT_SHARE` keeps its
-index from the build that last made it (its *base*): its changed and new
-documents go to one more, small index, `pagefind/recent/`, and the base's
-versions of changed or removed documents are listed, by the id Pagefind
-gives their results, in `pagefind/stale.json`, which the search page drops
-from the results. Each shard's memo (see `output`) keeps, per document, the
-key it was indexed with and its result id, read from the fragment files
-Pagefind writes, and a digest of the document. A changed page whose search
-document has its base version's digest changed in nothing search shows: it
-is not indexed, nor hidden. Ids have 7 hex
-digits, so an old version can share its id with a current document of
-another bundle: such an id is listed with its pages, and the search page
-drops its result only for those pages. Past that share, the shard is indexed
-again and its documents leave `recent`. Shards keep the départements of the last build
-while none grows past `size * REPACK_ABOVE`, so that a shard is not renamed
-(and indexed again) whenever a neighbour grows or a département empties.
+build. So a shard whose documents changed by at most `RECENT_SHARE` keeps
+its index from the build that last made it (its *base*); past that share, it
+is indexed again. The changed and new documents of kept shards go to one
+more, small index, `pagefind/recent/`, and the base versions of changed or
+removed documents are listed, by the id Pagefind gives their results, in
+`pagefind/stale.json`, which the search page drops from the results. Each
+shard's memo (see `output`) keeps, per document, the key it was indexed
+with, its result id (read from the fragment Pagefind wrote) and a digest of
+the document: a changed page whose search document has its base version's
+digest (its dates or website changed, nothing search shows) is neither
+indexed nor hidden. Ids have 7 hex digits, so an old version can share its
+id with a current document of another bundle: such an id is listed with its
+pages, and the search page drops its result only for those pages. Shards
+keep the départements of the last build while none grows past `size *
+REPACK_ABOVE`, so that a shard is not renamed (and indexed again) whenever a
+neighbour grows or a département empties.
 
 The Python API itself (`pagefind.index.PagefindIndex`) reads one answer per
 0.1 s, far too slow for 100,000 documents; `Indexer` speaks the same protocol
