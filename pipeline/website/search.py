@@ -497,8 +497,7 @@ class Search:
     def _join_oldest(self) -> None:
         """Wait for the oldest shard's bundle and record its files and memo (in the building thread:
         `Output` is not shared)."""
-        filling = self._filling.pop(0)
-        filling.queue.put(None)
+        filling = self._filling.pop(0)  # its queue was closed by `_rotate`
         if filling.thread is not None:
             filling.thread.join()
         if filling.errors:
