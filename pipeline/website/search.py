@@ -64,7 +64,7 @@ import pyarrow as pa
 from pagefind.service import get_executable
 
 from pipeline.website import templates
-from pipeline.website.output import FileEntry, Output, digest, file_entry
+from pipeline.website.output import FileEntry, Output, digest, write_file
 
 BUNDLE = "pagefind"
 # Structures without a département (commune unknown) are packed first, under this name.
@@ -132,12 +132,13 @@ class Indexer:
                     "file_contents": html}, None)
         self.documents += 1
 
-    def write(self, bundle: Path) -> dict[str, str]:
-        """Write the bundle to `bundle` and stop the process (Pagefind's memory is freed here); returns each
-        document's result id by page.
+    def files(self) -> list[tuple[str, bytes]]:
+        """The bundle's files (path in the bundle, content), but `UNUSED`; stops the process (Pagefind's
+        memory is freed here).
 
-        The files are asked for (`GetFiles`) and written here: Pagefind's own `WriteFiles` answered, now and
-        then, before its last files were complete, and a process stopped then left them empty."""
+        The files are asked for (`GetFiles`) and written by the caller: Pagefind's own `WriteFiles`
+        answered, now and then, before its last files were complete, and a process stopped then left
+        them empty."""
         try:
             self._wait_until(lambda: self._outstanding == 0, "AddFile")
             answer = self._request({"type": "GetFiles", "index_id": self._index_id})
@@ -146,19 +147,8 @@ class Indexer:
         self.seconds = time.perf_counter() - self.started
         if self.errors:
             raise SearchError(f"pagefind: {len(self.errors)} document(s) refused, first: {self.errors[0]}")
-        ids = {}
-        for item in answer["files"]:
-            if item["path"] in UNUSED:
-                continue
-            data = base64.b64decode(item["content"])
-            path = bundle / item["path"]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "xb") as handle:
-                handle.write(data)
-            if item["path"].startswith("fragment/"):
-                url, result = _result_id(path.name, data)
-                ids[url] = result
-        return ids
+        return [(item["path"], base64.b64decode(item["content"])) for item in answer["files"]
+                if item["path"] not in UNUSED]
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -316,26 +306,17 @@ def document_digest(html: str) -> str:
     return digest(html)[:20]
 
 
-def _result_id(name: str, compressed: bytes) -> tuple[str, str]:
+def _result_id(path: str, compressed: bytes) -> tuple[str, str]:
     """A fragment file's page and the id of its search result (which names the file)."""
     data = gzip.decompress(compressed)
     if not data.startswith(FRAGMENT_SIGNATURE):
-        raise SearchError(f"pagefind: unexpected fragment format in {name}")
-    return json.loads(data[len(FRAGMENT_SIGNATURE):])["url"].lstrip("/"), name.removesuffix(".pf_fragment")
+        raise SearchError(f"pagefind: unexpected fragment format in {path}")
+    return json.loads(data[len(FRAGMENT_SIGNATURE):])["url"].lstrip("/"), Path(path).name.removesuffix(".pf_fragment")
 
 
 def result_ids(bundle: Path) -> dict[str, str]:
     """Page -> the id of its search result, for every document of a written bundle."""
     return dict(_result_id(path.name, path.read_bytes()) for path in (bundle / "fragment").iterdir())
-
-
-def _files(bundle: Path, site: Path) -> list[FileEntry]:
-    entries = []
-    for directory, _, filenames in os.walk(bundle):
-        for name in filenames:
-            path = Path(directory) / name
-            entries.append(file_entry(path, path.relative_to(site).as_posix()))
-    return sorted(entries)
 
 
 @dataclass
@@ -347,6 +328,7 @@ class _Filling:
     queue: "Queue[tuple[str, str] | None]"
     errors: list[BaseException] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)
+    entries: list[FileEntry] = field(default_factory=list)
     thread: threading.Thread | None = None
 
 
@@ -480,7 +462,9 @@ class Search:
             while (item := filling.queue.get()) is not None:
                 indexer.add(*item)
                 digests[item[0]] = document_digest(item[1])
-            ids = indexer.write(self.out.root / shard.bundle)
+            files = indexer.files()
+            filling.entries = sorted(write_file(self.out.root, shard.bundle + rel, data) for rel, data in files)
+            ids = dict(_result_id(rel, data) for rel, data in files if rel.startswith("fragment/"))
             # Every document of `recent` was offered (and `unchanged` complete) before its queue was closed.
             if indexer.documents != self._expected(shard):
                 raise SearchError(f"pagefind: shard {shard.name} got {indexer.documents} documents, "
@@ -503,7 +487,7 @@ class Search:
         if filling.errors:
             raise filling.errors[0]
         shard = filling.shard
-        self.out.record(shard.unit, shard.key, _files(self.out.root / shard.bundle, self.out.root))
+        self.out.record(shard.unit, shard.key, filling.entries)
         self.out.remember(shard.unit, filling.memo)
         self._done.append(shard.rank)
 
