@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -123,6 +124,12 @@ def test_second_run_gives_byte_identical_files(workspace: Workspace):
     assert workspace.run().exit_code == 0
     second = _release_bytes(workspace)
     assert first == second
+    # The second validation took every row of the canonical CSVs from the first, with the same report.
+    counts = json.loads(workspace.query("select counts from runs order by started_at desc limit 1")[0][0])["counts"]
+    descriptor = json.loads(first[Path("datapackage.json")])
+    rows = {r["name"]: r["rows"] for r in descriptor["resources"] if r["format"] == "csv"}
+    assert counts["validate"]["rows_carried"] == rows and rows["services"] > 0
+    assert "reports/validation.json" in {str(p) for p in first}
     assert {str(p) for p in first} >= {"structures.csv", "services.parquet", "offre-insertion.xlsx",
                                         "services.geojson", "datapackage.json", "catalog.jsonld", "README.md"}
 

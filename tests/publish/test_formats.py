@@ -149,12 +149,12 @@ def test_large_csv_files_are_validated_in_worker_processes_with_the_same_report(
 
     assert workspace.run().exit_code == 0
     descriptor = workspace.dist / "datapackage.json"
-    in_process = validation.validate(descriptor).flatten(["taskName", "rowNumber", "fieldName", "type"])
-    in_workers = validation.validate(descriptor, parallel_above_bytes=0)
+    in_process = validation.validate(descriptor).report.flatten(["taskName", "rowNumber", "fieldName", "type"])
+    in_workers = validation.validate(descriptor, parallel_above_bytes=0).report
     assert in_workers.valid
     assert in_workers.flatten(["taskName", "rowNumber", "fieldName", "type"]) == in_process
     assert [task.name for task in in_workers.tasks] == [r["name"] for r in json.loads(descriptor.read_text())["resources"]]
     (workspace.dist / "services.csv").write_text("id,structure_id\nx,y\n", encoding="utf-8")
-    broken = validation.validate(descriptor, parallel_above_bytes=0)
+    broken = validation.validate(descriptor, parallel_above_bytes=0).report
     assert not broken.valid
     assert {e[0] for e in broken.flatten(["type"])} >= {"hash-count"}
