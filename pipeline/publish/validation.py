@@ -3,21 +3,23 @@
 Every resource of `datapackage.json` is validated by Frictionless, but not at
 the same depth:
 
-- the CSV files (`structures.csv`, `services.csv`, `changes.csv`) are the
-  canonical tables: every row, every constraint, primary and foreign keys,
-  bytes and hash. They are checked in worker processes, two at a time, since
-  Frictionless uses one core. The workers are plain subprocesses
-  (`python -m pipeline.publish.validation`), started only for large packages
-  (a worker's start-up costs more than a sample run's whole validation);
+- the CSV files (`structures.csv`, `services.csv`, `changes.csv`,
+  `doublons.csv`) are the canonical tables: every row, every constraint,
+  primary and foreign keys, bytes and hash;
 - the other formats (Parquet, JSON, XLSX, history, DuckDB) are the same tables
   written by the same export from the same warehouse table: Frictionless
   checks their descriptor, header and first `SAMPLE_ROWS` rows, and their
   bytes and SHA-256 are checked here against the descriptor (Frictionless
   skips its end-of-file checks on a partial read), plus the row count of the
-  Parquet files from their footer (read by DuckDB). For large packages this
-  runs in one more worker too: reading Parquet and JSON samples left
-  hundreds of megabytes of Arrow buffers in the run's process, which the
-  site stage then carried.
+  Parquet files from their footer (read by DuckDB).
+
+For large packages, the resources are validated by two worker processes
+(`python -m pipeline.publish.validation DESCRIPTOR --serve`, one resource per
+line of stdin), each taking the next resource when free, largest files first:
+Frictionless uses one core, and reading Parquet and JSON samples left
+hundreds of megabytes of Arrow buffers in the run's process, which the site
+stage then carried. Small packages are validated in the run's process (a
+worker's start-up costs more than a sample run's whole validation).
 
 Given the previous release, a canonical CSV's rows whose cells it already
 validated under the same schema are not read again by Frictionless (see
@@ -32,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +50,6 @@ from pipeline.publish import carried, digest
 
 SAMPLE_ROWS = 1000
 WORKERS = 2
-# The sampled formats are split in this many worker jobs, so that the two workers end together.
-SAMPLE_JOBS = 2
 # Below this many bytes of CSV, starting worker processes (2-3 s each) costs more than it saves.
 PARALLEL_ABOVE_BYTES = 20_000_000
 FULL_FORMATS = ("csv",)
@@ -98,28 +100,72 @@ def _validate_one(descriptor_path: str, name: str, previous: str | None) -> dict
 
 
 def _sample(resource: Any, root: Path) -> Report:
-    """A resource's first rows, and the integrity of the whole file."""
+    """A resource's first rows, and the integrity of the whole file.
+
+    Without its foreign keys: they hold on every row of the canonical CSV of the same table, and
+    Frictionless would read the whole referenced CSV for each sample (1.2 s for `structures.csv` at
+    national scale, three times)."""
+    resource.schema.foreign_keys = []
     return _with_errors(resource.validate(limit_rows=SAMPLE_ROWS), _integrity(resource, root))
 
 
-def _sample_many(descriptor_path: str, names: list[str]) -> list[dict[str, Any]]:
-    """`_sample` of several resources: their Frictionless reports as descriptors."""
+def _job(package: Any, descriptor_path: str, name: str, sampled: bool, previous: str | None) -> dict[str, Any]:
+    """One resource: sampled (with `_sample`), or in full (with `_validate_one`)."""
+    if sampled:
+        return {"report": _sample(package.get_resource(name), Path(descriptor_path).parent).to_descriptor(),
+                "carried": 0}
+    return _validate_one(descriptor_path, name, previous)
+
+
+def _serve(descriptor_path: str, previous: str | None) -> None:
+    """A worker: one job per line of stdin (`[name, sampled]`), one JSON result per line of stdout."""
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints stays off the answers
     with system.use_context(trusted=True):
         package = Package(descriptor_path)
-        root = Path(descriptor_path).parent
-        return [{"report": _sample(package.get_resource(name), root).to_descriptor(), "carried": 0}
-                for name in names]
+        for line in sys.stdin:
+            name, sampled = json.loads(line)
+            answers.write(json.dumps(_job(package, descriptor_path, name, sampled, previous)) + "\n")
+            answers.flush()
 
 
-def _in_worker(descriptor_path: Path, names: list[str], sampled: bool, previous: Path | None) -> list[dict[str, Any]]:
-    """`_validate_one` (or `_sample_many`) in a subprocess (Frictionless holds the GIL: threads would not run
-    in parallel)."""
-    options = ["--sample"] if sampled else ["--previous", str(previous)] if previous else []
-    done = subprocess.run([sys.executable, "-m", __name__, str(descriptor_path), *options, *names],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"validation of resource(s) {', '.join(names)} failed: {done.stderr.strip()[-2000:]}")
-    return json.loads(done.stdout)
+def _in_workers(descriptor_path: Path, jobs: list[tuple[str, bool]], previous: Path | None) -> dict[str, dict[str, Any]]:
+    """The jobs, in order, on `WORKERS` worker processes that each take the next one when free (Frictionless
+    holds the GIL: threads would not run in parallel; a worker's start-up costs about 0.5 s)."""
+    pending: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
+    for job in jobs:
+        pending.put(job)
+
+    def work() -> dict[str, dict[str, Any]]:
+        done: dict[str, dict[str, Any]] = {}
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+            command = [sys.executable, "-m", __name__, str(descriptor_path), "--serve",
+                       *(["--previous", str(previous)] if previous else [])]
+            with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                  text=True, encoding="utf-8") as process:
+                assert process.stdin is not None and process.stdout is not None
+                try:
+                    while True:
+                        try:
+                            name, sampled = pending.get_nowait()
+                        except queue.Empty:
+                            break
+                        process.stdin.write(json.dumps([name, sampled]) + "\n")
+                        process.stdin.flush()
+                        answer = process.stdout.readline()
+                        if not answer:
+                            process.wait()
+                            stderr.seek(0)
+                            raise RuntimeError(f"validation of resource {name} failed: {stderr.read().strip()[-2000:]}")
+                        done[name] = json.loads(answer)
+                finally:
+                    process.stdin.close()
+        return done
+
+    results: dict[str, dict[str, Any]] = {}
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for future in [pool.submit(work) for _ in range(min(WORKERS, len(jobs)))]:
+            results.update(future.result())
+    return results
 
 
 def _integrity(resource: Any, root: Path) -> list[errors.Error]:
@@ -151,13 +197,13 @@ def _with_errors(report: Report, extra: list[errors.Error]) -> Report:
     return report
 
 
-def _jobs(package: Any, full: list[str], rest: list[str]) -> list[tuple[list[str], bool]]:
-    """Worker jobs, longest first: the biggest CSV, the sampled formats in `SAMPLE_JOBS` parts (at national
-    scale about two thirds of its time), then the other CSVs."""
-    by_size = sorted(rest, key=lambda name: -(package.get_resource(name).bytes or 0))
-    parts = [by_size[index::SAMPLE_JOBS] for index in range(SAMPLE_JOBS)]
-    jobs = [([name], False) for name in full]
-    return jobs[:1] + [(part, True) for part in parts if part] + jobs[1:]
+def _jobs(package: Any, full: list[str], rest: list[str]) -> list[tuple[str, bool]]:
+    """Worker jobs, largest files first (the canonical CSVs, then the sampled formats), so that the last
+    ones are short and the two workers end together."""
+    def size(name: str) -> int:
+        return -(package.get_resource(name).bytes or 0)
+
+    return [(name, False) for name in sorted(full, key=size)] + [(name, True) for name in sorted(rest, key=size)]
 
 
 def validate(descriptor_path: Path, previous: Path | None = None,
@@ -173,39 +219,25 @@ def validate(descriptor_path: Path, previous: Path | None = None,
             return Validation(Report.from_validation(errors=exception.to_errors()))
         names = [resource.name for resource in package.resources]
         full = [r.name for r in package.resources if r.format in FULL_FORMATS]
-        # The biggest file first, so that the two workers finish together.
-        full.sort(key=lambda name: -(package.get_resource(name).bytes or 0))
         in_workers = sum(package.get_resource(name).bytes or 0 for name in full) >= parallel_above_bytes
         rest = [name for name in names if name not in full]
-        results: dict[str, dict[str, Any]] = {}
         if in_workers:
-            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                futures = [(group, pool.submit(_in_worker, descriptor_path, group, sampled, previous))
-                           for group, sampled in _jobs(package, full, rest)]
-                for group, future in futures:
-                    results.update(zip(group, future.result()))
+            results = _in_workers(descriptor_path, _jobs(package, full, rest), previous)
         else:
-            for resource in package.resources:
-                results[resource.name] = (
-                    _validate_one(str(descriptor_path), resource.name, str(previous) if previous else None)
-                    if resource.name in full else
-                    {"report": _sample(resource, descriptor_path.parent).to_descriptor(), "carried": 0})
+            results = {name: _job(package, str(descriptor_path), name, name not in full,
+                                  str(previous) if previous else None) for name in names}
     reports = [Report.from_descriptor(results[name]["report"]) for name in names]
     return Validation(Report.from_validation_reports(time=0, reports=reports),
                       {name: results[name]["carried"] for name in full})
 
 
 def _main() -> None:
-    parser = argparse.ArgumentParser(description="Validate resources of a data package (a worker of `validate`).")
+    parser = argparse.ArgumentParser(description="A worker of `validate`: validates the resources named on stdin.")
     parser.add_argument("descriptor")
-    parser.add_argument("names", nargs="+")
-    parser.add_argument("--sample", action="store_true")
+    parser.add_argument("--serve", action="store_true", required=True)
     parser.add_argument("--previous")
     arguments = parser.parse_args()
-    if arguments.sample:
-        print(json.dumps(_sample_many(arguments.descriptor, arguments.names)))
-    else:
-        print(json.dumps([_validate_one(arguments.descriptor, name, arguments.previous) for name in arguments.names]))
+    _serve(arguments.descriptor, arguments.previous)
 
 
 if __name__ == "__main__":
