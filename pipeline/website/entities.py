@@ -14,7 +14,8 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,14 +109,20 @@ def _render_batch(root: str, ctx: EntityContext, batch: list[Row]) -> list[Rende
     return out
 
 
-def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> dict[str, str]:
-    """Link the unchanged structures; return the unit keys of the others, by id."""
-    todo = {}
+def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> tuple[dict[str, str], dict[str, str]]:
+    """The unit keys of the changed structures, and of those whose files the previous build has, by id."""
+    changed, unchanged = {}, {}
     for record_id, key in con.execute("select id, key from site_structures").fetchall():
         unit_key = out.unit_key(key)
-        if not out.reuse(f"structure:{record_id}", unit_key):
-            todo[record_id] = unit_key
-    return todo
+        previous = out.previous_units.get(f"structure:{record_id}")
+        same = previous is not None and previous[0] == unit_key and out.previous_root is not None
+        (unchanged if same else changed)[record_id] = unit_key
+    return changed, unchanged
+
+
+def _link(out: Output, unchanged: dict[str, str]) -> dict[str, str]:
+    """Link the unchanged structures' files; return those the previous release lost, to render again."""
+    return {record_id: key for record_id, key in unchanged.items() if not out.reuse_previous(f"structure:{record_id}")}
 
 
 def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str], shards: list[int]):
@@ -143,10 +150,8 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
           index: search.Search | None = None) -> int:
     """Write every changed structure's unit and feed `index` the documents of its shards to index;
     returns how many structures were rendered."""
-    todo = _changed(con, out)
+    todo, unchanged = _changed(con, out)
     shards = index.pending if index is not None else []
-    if not todo and not shards:
-        return 0
     workers = workers or min(os.cpu_count() or 1, 4)
     root = str(out.root)
 
@@ -158,11 +163,25 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
                 assert index is not None and shard is not None
                 index.add(shard, templates.structure_page(record_id), document)
 
-    batches = _batches(con, todo, shards)
-    if workers == 1 or (len(todo) < 2 * BATCH and not shards):
+    # The unchanged structures (about 390,000 files the next day at national scale) are linked in a thread
+    # while the changed ones are rendered: `os.link` spends its time in the kernel, without the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link") as linker:
+        linking = linker.submit(_link, out, unchanged)
+        _render(root, ctx, _batches(con, todo, shards), workers, collect,
+                in_process=len(todo) < 2 * BATCH and not shards)
+        lost = linking.result()
+    if lost:
+        _render(root, ctx, _batches(con, lost, []), 1, collect, in_process=True)
+    return len(todo) + len(lost)
+
+
+def _render(root: str, ctx: EntityContext, batches: Iterator[list[Row]], workers: int,
+            collect: Callable[[list[Rendered]], None], in_process: bool) -> None:
+    """Render the batches, in worker processes unless `in_process` (or a single worker)."""
+    if workers == 1 or in_process:
         for batch in batches:
             collect(_render_batch(root, ctx, batch))
-        return len(todo)
+        return
     # Workers only render and write files. They are forked from a fork server, not from this process: a
     # child forked here (DuckDB threads mid-query, Pagefind's reader thread) now and then died of SIGSEGV.
     context = multiprocessing.get_context("forkserver")
@@ -175,4 +194,3 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
                 collect(pending.popleft().result())
         while pending:
             collect(pending.popleft().result())
-    return len(todo)

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,9 @@ class Output:
     previous_memos: dict[str, Any] = field(default_factory=dict)
     memos: dict[str, Any] = field(default_factory=dict)
     stats: Stats = field(default_factory=Stats)
-    _dirs: set[Path] = field(default_factory=set)
+    _dirs: set[str] = field(default_factory=set)
+    # `reuse_previous` may run in a thread beside `record` (see `entities`): they share the stats.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, root: Path, fingerprint: str, previous_release: Path | None) -> "Output":
@@ -104,9 +107,10 @@ class Output:
             for rel in linked:
                 (self.root / rel).unlink(missing_ok=True)
             return False
-        self.stats.linked += len(linked)
-        self.stats.bytes += sum(e[2] for e in previous[1])
-        self.units[unit] = previous
+        with self._lock:
+            self.stats.linked += len(linked)
+            self.stats.bytes += sum(e[2] for e in previous[1])
+            self.units[unit] = previous
         return True
 
     def write(self, unit: str, key: str, files: Iterable[tuple[str, str | bytes]]) -> list[FileEntry]:
@@ -122,9 +126,10 @@ class Output:
 
     def record(self, unit: str, key: str, entries: list[FileEntry]) -> None:
         """Record files written by someone else (a worker process, an external tool)."""
-        self.units[unit] = [key, [list(e) for e in entries]]
-        self.stats.written += len(entries)
-        self.stats.bytes += sum(e[2] for e in entries)
+        with self._lock:
+            self.units[unit] = [key, [list(e) for e in entries]]
+            self.stats.written += len(entries)
+            self.stats.bytes += sum(e[2] for e in entries)
 
     def remember(self, unit: str, memo: Any) -> None:
         """Leave `memo` for the next build of `unit`."""
@@ -141,29 +146,31 @@ class Output:
         path.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         return path
 
-    def _ensure_dir(self, path: Path) -> None:
-        parent = path.parent
+    def _ensure_dir(self, path: str) -> None:
+        parent = os.path.dirname(path)
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
 
     def _write(self, rel: str, content: str | bytes) -> FileEntry:
-        path = self.root / rel
-        self._ensure_dir(path)
+        self._ensure_dir(os.path.join(self.root, rel))
         entry = write_file(self.root, rel, content, make_dirs=False)
         self.stats.written += 1
         self.stats.bytes += entry[2]
         return entry
 
     def _link(self, rel: str) -> None:
+        """Hard-link a file of the previous build (string paths: a national build links 400,000 files)."""
         assert self.previous_root is not None
-        source, target = self.previous_root / rel, self.root / rel
+        source, target = os.path.join(self.previous_root, rel), os.path.join(self.root, rel)
         self._ensure_dir(target)
         try:
             os.link(source, target)
         except FileExistsError:
-            target.unlink()
+            os.unlink(target)
             os.link(source, target)
+        except FileNotFoundError:
+            raise
         except OSError:
             shutil.copy2(source, target)
 

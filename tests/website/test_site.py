@@ -200,6 +200,21 @@ def test_builds_are_deterministic_and_incremental(warehouse_copy: duckdb.DuckDBP
     assert "renommé" in text(tmp_path / "d" / departement)
 
 
+def test_a_file_the_previous_release_lost_is_rendered_again(warehouse_copy: duckdb.DuckDBPyConnection,
+                                                             tmp_path: Path) -> None:
+    """Unchanged structures are linked in a thread beside the rendering; one whose previous files are not
+    all there any more is rendered instead."""
+    first = _build(warehouse_copy, tmp_path / "a", None)
+    page = "site/structures/dora--00295137-0913-42c1-a1e8-2866ca24d1fa.html"
+    kept = text(tmp_path / "a" / page)
+    (tmp_path / "a" / page).unlink()
+    again = _build(warehouse_copy, tmp_path / "b", tmp_path / "a")
+    assert again["structures_rendered"] == 1
+    assert text(tmp_path / "b" / page) == kept
+    assert again["files_written"] + again["files_linked"] == first["files_written"]
+    assert not (tmp_path / "a" / page).exists()
+
+
 def test_links_only_ever_point_to_http(warehouse_copy: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     con = warehouse_copy
     con.execute("update pub__structures set site_web = 'javascript:window.__xss=1', lien_source = ' JavaScript:alert(1)', "
