@@ -36,6 +36,8 @@ class RunContext:
     on_raw_loaded: list[Callable[[Source], None]] = field(default_factory=list)
     # The map stage's workers while they run (started before `collect` ends, see `transform.begin`).
     mapping: Any = None
+    # The export's writers while they run (started with the history stage, see `release.begin_export`).
+    exporting: Any = None
 
     def log(self, message: str) -> None:
         self.console.print(message, highlight=False)

@@ -40,6 +40,9 @@ STAGES: list[tuple[str, Stage]] = [
     ("finalize", release.finalize_stage),
 ]
 
+# Work started with a stage and running beside it; the stage that needs it waits for it.
+BESIDE: dict[str, Stage] = {"history": release.begin_export}
+
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 
@@ -100,6 +103,8 @@ def execute(settings: Settings) -> RunResult:
         for name, stage in STAGES:
             started = time.perf_counter()
             ctx.log(f"[bold]{name}[/bold]")
+            if name in BESIDE:
+                BESIDE[name](ctx)
             result.counts[name] = stage(ctx)
             result.timings[name] = round(time.perf_counter() - started, 3)
         problems = data_problems(ctx, result.counts)
@@ -115,6 +120,7 @@ def execute(settings: Settings) -> RunResult:
         result.messages += ctx.warnings
     except BaseException as exc:
         transform.abandon(ctx)
+        release.abandon_export(ctx)
         release.discard(ctx.build_dir)
         warehouse.finish_run(con, run_id, "failed", _public(result), f"{type(exc).__name__}: {exc}")
         con.close()

@@ -134,6 +134,8 @@ def test_history_cannot_go_back_in_time(three_releases):
     result = run_dora(ws, ws.root / "in2", "2026-10-01")
     assert result.exit_code == 2
     assert "history can only move forward" in result.output
+    # The export had started beside the history stage: it was waited for, then its build folder removed.
+    assert not list(ws.root.glob(f".{ws.dist.name}.build-*"))
 
 
 def serve_release(server: ReplayServer, dist: Path, prefix: str = "/release") -> str:

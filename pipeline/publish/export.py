@@ -11,7 +11,7 @@ with its own identifier).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -109,31 +109,46 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, directory: Path) -> 
     ]
 
 
-def write_all(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date) -> list[ExportedFile]:
-    """Every format of both tables, the workbook and the database file.
+@dataclass
+class Exporting:
+    """The tables' files being written, each writer on its own cursor of the warehouse."""
 
-    The workbook (Python and zlib) then the database file are written in a thread on its own cursor
-    while DuckDB writes the other files: each side keeps about one core busy for about as long."""
-    directory.mkdir(parents=True, exist_ok=True)
-    workbook = directory / xlsx.FILENAME
-    db_path = directory / database.FILENAME
+    directory: Path
+    pool: ThreadPoolExecutor
+    cursors: list[duckdb.DuckDBPyConnection]
+    tables: Future[list[ExportedFile]]
+    workbook: Future[dict[str, int]]
 
-    def workbook_then_database(cursor: duckdb.DuckDBPyConnection) -> dict[str, int]:
-        counts = xlsx.write(cursor, workbook, reference_date)
-        database.write(cursor, db_path)
-        return counts
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx") as pool:
-        cursor = con.cursor()
-        try:
-            counts_future = pool.submit(workbook_then_database, cursor)
-            files: list[ExportedFile] = []
-            for table in TABLES:
-                files.extend(write_table(con, table, directory))
-            counts = counts_future.result()
-        finally:
-            pool.shutdown(wait=True)
+    def close(self) -> None:
+        """Wait for the writers (cancelling those not started) and close their cursors."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for cursor in self.cursors:
             cursor.close()
+
+
+def begin(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date) -> Exporting:
+    """Start writing every format of both tables and the workbook, in two threads.
+
+    They only read `pub__*`, so they can run beside the history stage, which is DuckDB on about one
+    core: the workbook is Python and zlib on another, DuckDB writes the other files with what is left."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="export")
+    cursors = [con.cursor(), con.cursor()]
+    workbook = pool.submit(xlsx.write, cursors[0], directory / xlsx.FILENAME, reference_date)
+    tables = pool.submit(lambda: [f for table in TABLES for f in write_table(cursors[1], table, directory)])
+    return Exporting(directory, pool, cursors, tables, workbook)
+
+
+def finish(con: duckdb.DuckDBPyConnection, exporting: Exporting) -> list[ExportedFile]:
+    """Wait for `begin`'s files, then write the database file (it holds the history too)."""
+    try:
+        files, counts = exporting.tables.result(), exporting.workbook.result()
+    finally:
+        exporting.close()
+    db_path = exporting.directory / database.FILENAME
+    database.write(con, db_path)
+    workbook = exporting.directory / xlsx.FILENAME
     files += [ExportedFile(table, "xlsx", workbook, counts[table], sheet=table) for table in TABLES]
     files.append(ExportedFile("datainclusion", "duckdb", db_path, sum(counts.values())))
     return files
+

@@ -62,8 +62,23 @@ def discard(build: Path) -> None:
     shutil.rmtree(build, ignore_errors=True)
 
 
+def begin_export(ctx: RunContext) -> None:
+    """Start writing the tables' files (they only read `pub__*`) beside the history stage."""
+    ctx.exporting = export.begin(ctx.con, ctx.build_dir, ctx.settings.reference_date)
+
+
+def abandon_export(ctx: RunContext) -> None:
+    """After a failed run: wait for the files being written, before the build folder goes."""
+    if ctx.exporting is not None:
+        ctx.exporting.close()
+        ctx.exporting = None
+
+
 def export_stage(ctx: RunContext) -> dict[str, object]:
-    ctx.files = export.write_all(ctx.con, ctx.build_dir, ctx.settings.reference_date)
+    """Every data file of the release: those `begin_export` started, then the database file."""
+    exporting = ctx.exporting or export.begin(ctx.con, ctx.build_dir, ctx.settings.reference_date)
+    ctx.exporting = None
+    ctx.files = export.finish(ctx.con, exporting)
     return {f"{f.path.name}{'#' + f.sheet if f.sheet else ''}": f.rows for f in ctx.files}
 
 
