@@ -9,6 +9,7 @@ files), `territories`, `pages` (the small pages), `search` (Pagefind),
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -88,9 +89,12 @@ def build_site(inputs: BuildInputs) -> dict[str, Any]:
         timings[name] = round(now - started, 2)
         started = now
 
-    out = Output.open(inputs.release / "site", assets.fingerprint(cfg, inputs.sources), inputs.previous)
-    assets.copy(out, cfg)
-    records.build(con, cfg.base_url)
+    # The records' SQL (DuckDB, without the GIL) runs while the previous manifest is read (Python).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="records") as pool:
+        building = pool.submit(records.build, con, cfg.base_url)
+        out = Output.open(inputs.release / "site", assets.fingerprint(cfg, inputs.sources), inputs.previous)
+        assets.copy(out, cfg)
+        building.result()
     lap("records")
     departements = data.departements()
     titles = {s.name: s.title for s in inputs.sources}
