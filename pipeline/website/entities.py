@@ -122,7 +122,8 @@ def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> tuple[dict[str, str
 
 def _link(out: Output, unchanged: dict[str, str]) -> dict[str, str]:
     """Link the unchanged structures' files; return those the previous release lost, to render again."""
-    return {record_id: key for record_id, key in unchanged.items() if not out.reuse_previous(f"structure:{record_id}")}
+    lost = out.reuse_all([f"structure:{record_id}" for record_id in unchanged])
+    return {record_id: key for record_id, key in unchanged.items() if f"structure:{record_id}" in lost}
 
 
 def _batches(con: duckdb.DuckDBPyConnection, todo: dict[str, str], shards: list[int]):
@@ -163,7 +164,7 @@ def build(con: duckdb.DuckDBPyConnection, out: Output, ctx: EntityContext, worke
                 assert index is not None and shard is not None
                 index.add(shard, templates.structure_page(record_id), document)
 
-    # The unchanged structures (about 390,000 files the next day at national scale) are linked in a thread
+    # The unchanged structures (about 300,000 files the next day at national scale) are linked in threads
     # while the changed ones are rendered: `os.link` spends its time in the kernel, without the GIL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link") as linker:
         linking = linker.submit(_link, out, unchanged)

@@ -22,6 +22,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ MANIFEST_VERSION = 3
 
 FileEntry = tuple[str, str, int]  # relative path, sha256 (API files only, else ""), bytes
 HASHED = "api/"
+# Folders linked at once by `reuse_all` (a structure's page, its JSON and its services' are in three).
+LINK_THREADS = 3
 # Folders this process already created (file creation is the costly part of a build).
 _MADE: set[Path] = set()
 
@@ -114,6 +117,44 @@ class Output:
             self.stats.bytes += sum(e[2] for e in previous[1])
             self.units[unit] = previous
         return True
+
+    def reuse_all(self, units: list[str]) -> set[str]:
+        """`reuse_previous` of many units; returns those not reused (a file of theirs was lost).
+
+        Their files are linked folder by folder, `LINK_THREADS` folders at a time: the kernel links into
+        different folders at once (into one folder, one link at a time), and `os.link` releases the GIL.
+        100,000 links into two folders took 0.7 s with two threads, 1.3 s with one."""
+        if self.previous_root is None:
+            return set(units)
+        missing = {unit for unit in units if unit not in self.previous_units}
+        by_folder: dict[str, list[tuple[str, str]]] = {}
+        for unit in units:
+            if unit not in missing:
+                for rel, _, _ in self.previous_units[unit][1]:
+                    by_folder.setdefault(os.path.dirname(rel), []).append((unit, rel))
+
+        def link(pairs: list[tuple[str, str]]) -> set[str]:
+            lost = set()
+            for unit, rel in pairs:
+                try:
+                    self._link(rel)
+                except FileNotFoundError:
+                    lost.add(unit)
+            return lost
+
+        with ThreadPoolExecutor(max_workers=LINK_THREADS, thread_name_prefix="link") as pool:
+            lost = set().union(*pool.map(link, sorted(by_folder.values(), key=len, reverse=True)))
+        for unit in lost:  # the previous release lost a file: these units are rendered again
+            for rel, _, _ in self.previous_units[unit][1]:
+                Path(self.root, rel).unlink(missing_ok=True)
+        with self._lock:
+            for unit in units:
+                if unit not in missing and unit not in lost:
+                    previous = self.previous_units[unit]
+                    self.stats.linked += len(previous[1])
+                    self.stats.bytes += sum(e[2] for e in previous[1])
+                    self.units[unit] = previous
+        return missing | lost
 
     def write(self, unit: str, key: str, files: Iterable[tuple[str, str | bytes]]) -> list[FileEntry]:
         """Write a unit's files (relative path, content) and record them under its key."""

@@ -524,25 +524,33 @@ def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Searc
         members.setdefault(rank, {})[url] = key
         ids[url] = record_id
     search = Search(out, [], [])
-    updates: dict[int, _Update] = {}
-    kept: set[str] = set()  # result ids of the shards linked whole
     for rank, departements in enumerate(packed):
         name = "-".join(dict.fromkeys((departements[0] or NO_DEPARTEMENT, departements[-1] or NO_DEPARTEMENT)))
         current = members.get(rank, {})
-        shard = Shard(rank, name, len(current), out.unit_key("search", name, *(f"{u} {k}" for u, k in current.items())))
-        search.shards.append(shard)
-        if (memo := _kept(out, shard)) is not None:
-            kept |= {entry[1] for entry in memo["documents"].values()}
-        elif (update := _update(out.previous_memos.get(shard.unit), current)) is not None:
-            updates[rank] = update
-        else:
-            search.pending.append(rank)
+        search.shards.append(Shard(rank, name, len(current),
+                                   out.unit_key("search", name, *(f"{u} {k}" for u, k in current.items()))))
         search.documents[rank] = current
+    # Shards whose documents did not change are linked whole (all at once: see `Output.reuse_all`).
+    same = [shard.unit for shard in search.shards if shard.unit in out.previous_memos
+            and out.previous_units.get(shard.unit, [None])[0] == shard.key]
+    lost = out.reuse_all(same)
+    kept: set[str] = set()  # result ids of the shards linked whole
+    updates: dict[int, _Update] = {}
+    for shard in search.shards:
+        if shard.unit in same and shard.unit not in lost:
+            memo = out.previous_memos[shard.unit]
+            out.remember(shard.unit, memo)
+            kept |= {entry[1] for entry in memo["documents"].values()}
+        elif (update := _update(out.previous_memos.get(shard.unit), search.documents[shard.rank])) is not None:
+            updates[shard.rank] = update
+        else:
+            search.pending.append(shard.rank)
     search.live = kept
     recent: dict[str, str] = {}
+    lost = out.reuse_all([search.shards[rank].unit for rank in sorted(updates)])
     for rank, update in sorted(updates.items()):
         unit = search.shards[rank].unit
-        if not out.reuse_previous(unit):
+        if unit in lost:
             search.pending.append(rank)
             continue
         base = out.previous_memos[unit]
