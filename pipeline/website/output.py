@@ -156,6 +156,12 @@ class Output:
                     self.units[unit] = previous
         return missing | lost
 
+    def reuse_unchanged(self, keys: dict[str, str]) -> list[str]:
+        """`reuse` of many units (unit -> key), linked at once; returns those to render, in the given order."""
+        same = [unit for unit, key in keys.items() if self.previous_units.get(unit, [None])[0] == key]
+        reused = set(same) - self.reuse_all(same)
+        return [unit for unit in keys if unit not in reused]
+
     def write(self, unit: str, key: str, files: Iterable[tuple[str, str | bytes]]) -> list[FileEntry]:
         """Write a unit's files (relative path, content) and record them under its key."""
         entries = [self._write(rel, content) for rel, content in files]

@@ -125,7 +125,8 @@ def commune_pages(con: duckdb.DuckDBPyConnection, codes: list[str], ctx: Territo
 
 def _build_units(out: Output, kind: str, keys: dict[str, str], extra: dict[str, str], render) -> None:
     unit_keys = {code: out.unit_key(key, extra.get(code, "")) for code, key in keys.items()}
-    todo = [code for code, key in unit_keys.items() if not out.reuse(f"{kind}:{code}", key)]
+    todo = [unit.removeprefix(f"{kind}:")
+            for unit in out.reuse_unchanged({f"{kind}:{code}": key for code, key in unit_keys.items()})]
     for start in range(0, len(todo), 2000):
         chunk = todo[start:start + 2000]
         for code, files in render(chunk).items():
