@@ -126,7 +126,17 @@ def _digests(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 def carried_rows(previous: Path, descriptor_path: Path, name: str) -> Carried | None:
     """The rows of resource `name` that `previous` (a published release) validated, or None when the
-    resource must be validated in full (no previous release, another schema, keys to check by type...)."""
+    resource must be validated in full (no previous release, another schema, keys to check by type...).
+
+    Carrying rows over only saves time: whatever goes wrong here (a descriptor of another shape, a file
+    DuckDB cannot read) means a full validation, never a failed one."""
+    try:
+        return _carried_rows(previous, descriptor_path, name)
+    except (duckdb.Error, OSError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _carried_rows(previous: Path, descriptor_path: Path, name: str) -> Carried | None:
     root = descriptor_path.parent
     package, before = _load(descriptor_path), _load(previous / "datapackage.json")
     if not isinstance(package, dict) or not isinstance(before, dict):
@@ -141,13 +151,10 @@ def carried_rows(previous: Path, descriptor_path: Path, name: str) -> Carried | 
     if not _previous_was_valid(previous, name) or not _same_file_as_described(previous, old):
         return None
     with duckdb.connect() as con:
-        try:
-            if not _keys_hold(con, root, package, resource, schema):
-                return None
-            seen = set(_digests(con, previous / old["path"]))
-            now = _digests(con, root / resource["path"])
-        except duckdb.Error:
+        if not _keys_hold(con, root, package, resource, schema):
             return None
+        seen = set(_digests(con, previous / old["path"]))
+        now = _digests(con, root / resource["path"])
     if resource.get("rows") is not None and resource["rows"] != len(now):
         return None
     return Carried(frozenset(number for number, row in enumerate(now, start=2) if row in seen), len(now))

@@ -168,3 +168,14 @@ def test_worker_processes_carry_rows_too(releases):
     assert in_workers.carried["services"] == len(_rows(build, "services"))
     in_process = validation.validate(build / "datapackage.json", previous)
     assert _strip(in_workers.report.to_descriptor()) == _strip(in_process.report.to_descriptor())
+
+
+def test_a_previous_release_of_another_shape_means_a_full_validation(releases):
+    previous, build = releases
+    report_path = previous / "reports" / "validation.json"
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report["tasks"] = {task["name"]: task for task in report["tasks"]}  # not a list: reading it fails
+    report_path.write_text(json.dumps(report), encoding="utf-8")
+    assert carried.carried_rows(previous, build / "datapackage.json", "services") is None
+    checked = validation.validate(build / "datapackage.json", previous)
+    assert checked.report.valid and not any(checked.carried.values())
