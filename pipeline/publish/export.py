@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import warehouse
 from pipeline.publish import database, digest, geojson, xlsx
 from pipeline.publish.extensions import published_columns
 
@@ -133,7 +134,7 @@ def begin(con: duckdb.DuckDBPyConnection, directory: Path, reference_date: date)
     core: the workbook is Python and zlib on another, DuckDB writes the other files with what is left."""
     directory.mkdir(parents=True, exist_ok=True)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="export")
-    cursors = [con.cursor(), con.cursor()]
+    cursors = [warehouse.cursor(con), warehouse.cursor(con)]
     workbook = pool.submit(xlsx.write, cursors[0], directory / xlsx.FILENAME, reference_date)
     tables = pool.submit(lambda: [f for table in TABLES for f in write_table(cursors[1], table, directory)])
     return Exporting(directory, pool, cursors, tables, workbook)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import schema
+from pipeline import schema, warehouse
 from pipeline import sources as source_registry
 from pipeline.context import RunContext
 from pipeline.paths import SCHEMA_DIR, SOURCES_DIR
@@ -125,7 +125,7 @@ def map_source(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 def _map_in_cursor(con: duckdb.DuckDBPyConnection, source: Source, reference_date: date) -> Exception | None:
     """`map_source` on a cursor of its own (a thread's connection; session variables are not shared);
     returns the error that made it fail."""
-    cursor = con.cursor()
+    cursor = warehouse.cursor(con)
     try:
         set_reference_date(cursor, reference_date)
         map_source(cursor, source)
