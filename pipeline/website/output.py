@@ -70,7 +70,7 @@ class Output:
     memos: dict[str, Any] = field(default_factory=dict)
     stats: Stats = field(default_factory=Stats)
     _dirs: set[str] = field(default_factory=set)
-    # `reuse_previous` may run in a thread beside `record` (see `entities`): they share the stats.
+    # `reuse_all` may run in a thread beside `record` (see `entities`): they share the stats.
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -100,23 +100,7 @@ class Output:
 
     def reuse_previous(self, unit: str) -> bool:
         """Link the unit's files from the previous build, under its previous key, whatever its inputs now."""
-        previous = self.previous_units.get(unit)
-        if previous is None or self.previous_root is None:
-            return False
-        linked: list[str] = []
-        try:
-            for rel, _, _ in previous[1]:
-                self._link(rel)
-                linked.append(rel)
-        except FileNotFoundError:  # the previous release lost a file: render the unit again
-            for rel in linked:
-                (self.root / rel).unlink(missing_ok=True)
-            return False
-        with self._lock:
-            self.stats.linked += len(linked)
-            self.stats.bytes += sum(e[2] for e in previous[1])
-            self.units[unit] = previous
-        return True
+        return unit not in self.reuse_all([unit])
 
     def reuse_all(self, units: list[str]) -> set[str]:
         """`reuse_previous` of many units; returns those not reused (a file of theirs was lost).
@@ -142,8 +126,12 @@ class Output:
                     lost.add(unit)
             return lost
 
-        with ThreadPoolExecutor(max_workers=LINK_THREADS, thread_name_prefix="link") as pool:
-            lost = set().union(*pool.map(link, sorted(by_folder.values(), key=len, reverse=True)))
+        groups = sorted(by_folder.values(), key=len, reverse=True)
+        if len(groups) < 2:
+            lost = set().union(*map(link, groups))
+        else:
+            with ThreadPoolExecutor(max_workers=LINK_THREADS, thread_name_prefix="link") as pool:
+                lost = set().union(*pool.map(link, groups))
         for unit in lost:  # the previous release lost a file: these units are rendered again
             for rel, _, _ in self.previous_units[unit][1]:
                 Path(self.root, rel).unlink(missing_ok=True)
@@ -204,8 +192,9 @@ class Output:
     def _write(self, rel: str, content: str | bytes) -> FileEntry:
         self._ensure_dir(os.path.join(self.root, rel))
         entry = write_file(self.root, rel, content, make_dirs=False)
-        self.stats.written += 1
-        self.stats.bytes += entry[2]
+        with self._lock:
+            self.stats.written += 1
+            self.stats.bytes += entry[2]
         return entry
 
     def _link(self, rel: str) -> None:
