@@ -81,7 +81,7 @@ def make_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     load_referentiels(con)
     con.execute("select setseed(0.42)")
     weights = " ".join(f"when r < {sum(list(SOURCES.values())[:i + 1])} then '{n}'" for i, n in enumerate(SOURCES))
-    con.execute(f"""
+    con.execute("""
         create or replace temp table bench_communes as
         select code_insee, nom, codes_postaux, latitude, longitude,
                sum(population) over (order by code_insee) - population as low

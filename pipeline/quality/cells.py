@@ -201,7 +201,6 @@ def py_round(value: float, digits: int) -> float:
 
 
 def _macros() -> str:
-    special = ", ".join(f"'{tld}'" for tld in SPECIAL_USE_TLDS)
     return f"""
     create or replace macro email_fast(x) as
         regexp_full_match(x, '{EMAIL_FAST.replace("'", "''")}')

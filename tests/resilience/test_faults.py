@@ -6,7 +6,7 @@ import json
 
 from tests.conftest import Workspace
 from tests.replay import Reply
-from tests.resilience.conftest import (DORA, FS_CSV, SOURCES, Checks, Producers, live_run, page, snapshot,
+from tests.resilience.conftest import (DORA, FS_CSV, SOURCES, Checks, Producers, live_run, snapshot,
                                        truncated_gzip)
 
 
