@@ -57,7 +57,10 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect()
-        con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
+        quoted = str(path).replace("'", "''")
+        # Spill beside the warehouse file, as DuckDB does for a file it opens itself (not in the working folder).
+        con.execute(f"set temp_directory = '{quoted}.tmp'")
+        con.execute(f"attach '{quoted}' as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
         con.execute(f"use {CATALOG}")
     prepare(con)
     return con
