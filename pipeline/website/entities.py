@@ -114,9 +114,7 @@ def _changed(con: duckdb.DuckDBPyConnection, out: Output) -> tuple[dict[str, str
     changed, unchanged = {}, {}
     for record_id, key in con.execute("select id, key from site_structures").fetchall():
         unit_key = out.unit_key(key)
-        previous = out.previous_units.get(f"structure:{record_id}")
-        same = previous is not None and previous[0] == unit_key and out.previous_root is not None
-        (unchanged if same else changed)[record_id] = unit_key
+        (unchanged if out.unchanged(f"structure:{record_id}", unit_key) else changed)[record_id] = unit_key
     return changed, unchanged
 
 

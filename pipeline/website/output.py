@@ -91,12 +91,14 @@ class Output:
     def unit_key(self, *parts: str | bytes) -> str:
         return digest(self.fingerprint, *parts)
 
+    def unchanged(self, unit: str, key: str) -> bool:
+        """The previous build has the unit under this key (its files can be linked)."""
+        previous = self.previous_units.get(unit)
+        return previous is not None and previous[0] == key and self.previous_root is not None
+
     def reuse(self, unit: str, key: str) -> bool:
         """Link the unit's files from the previous build if its key is unchanged; True when done."""
-        previous = self.previous_units.get(unit)
-        if previous is None or previous[0] != key:
-            return False
-        return self.reuse_previous(unit)
+        return self.unchanged(unit, key) and self.reuse_previous(unit)
 
     def reuse_previous(self, unit: str) -> bool:
         """Link the unit's files from the previous build, under its previous key, whatever its inputs now."""
@@ -146,7 +148,7 @@ class Output:
 
     def reuse_unchanged(self, keys: dict[str, str]) -> list[str]:
         """`reuse` of many units (unit -> key), linked at once; returns those to render, in the given order."""
-        same = [unit for unit, key in keys.items() if self.previous_units.get(unit, [None])[0] == key]
+        same = [unit for unit, key in keys.items() if self.unchanged(unit, key)]
         reused = set(same) - self.reuse_all(same)
         return [unit for unit in keys if unit not in reused]
 

@@ -532,7 +532,7 @@ def start(con: duckdb.DuckDBPyConnection, out: Output, shard_size: int) -> Searc
         search.documents[rank] = current
     # Shards whose documents did not change are linked whole (all at once: see `Output.reuse_all`).
     same = [shard.unit for shard in search.shards if shard.unit in out.previous_memos
-            and out.previous_units.get(shard.unit, [None])[0] == shard.key]
+            and out.unchanged(shard.unit, shard.key)]
     lost = out.reuse_all(same)
     kept: set[str] = set()  # result ids of the shards linked whole
     updates: dict[int, _Update] = {}
