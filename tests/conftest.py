@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,10 +75,27 @@ def replay_server() -> Iterator[ReplayServer]:
     server.stop()
 
 
+def shared_folder(request: pytest.FixtureRequest, name: str) -> Path:
+    """A folder for a fixture shared by a module or the session, removed when that scope ends.
+
+    The suite's disk use then stays near what the tests in flight need (a run's warehouse is tens of MB);
+    the folder is kept, like a failed test's `tmp_path`, when a test failed while it was in use.
+    """
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(name)
+    failed_before = request.session.testsfailed
+
+    def remove() -> None:
+        if request.session.testsfailed == failed_before:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    request.addfinalizer(remove)
+    return folder
+
+
 @pytest.fixture(scope="session")
-def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def sample_run(request: pytest.FixtureRequest) -> Workspace:
     """One offline run on the bundled samples, shared (read-only) by every test."""
-    ws = Workspace(tmp_path_factory.mktemp("sample-run"))
+    ws = Workspace(shared_folder(request, "sample-run"))
     result = ws.run()
     assert result.exit_code == 0, result.output
     return ws

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import schema
 from pipeline.paths import SOURCES_DIR
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 from tests.replay import Reply, ReplayServer
 
 SAMPLE = SOURCES_DIR / "dora" / "sample"
@@ -47,8 +47,8 @@ def run_dora(ws: Workspace, folder: Path, day: str, *args: str):
 
 
 @pytest.fixture(scope="module")
-def three_releases(tmp_path_factory) -> tuple[Workspace, dict]:
-    ws = Workspace(tmp_path_factory.mktemp("history"))
+def three_releases(request: pytest.FixtureRequest) -> tuple[Workspace, dict]:
+    ws = Workspace(shared_folder(request, "history"))
     first = write_input(ws.root / "in1", STRUCTURES)
     second = second_release_input(ws.root / "in2")
     snapshots = {}

@@ -13,7 +13,7 @@ from pipeline.enrich import siret
 from pipeline.enrich.siret import sirene
 from pipeline.sources import transform
 from pipeline.sql.identifiers import phone_e164, siret_problem
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -47,8 +47,8 @@ def test_phone_e164(value: str, postcode: str | None, expected: str | None) -> N
 
 
 @pytest.fixture(scope="module")
-def dora_all(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("dora-all"))
+def dora_all(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "dora-all"))
     result = ws.run("--source", "dora", "--input", str(FIXTURES / "dora_all"))
     assert result.exit_code == 0, result.output
     return ws

@@ -18,7 +18,7 @@ import pytest
 from data_inclusion.schema import v1
 
 from pipeline.quality import producer, tables
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 from tests.quality.cases import REFERENCE_DATE, SERVICE_CASES, STRUCTURE_CASES, UNUSUAL_SERVICE_CASES, write_csv
 
 MODELS = {"structures": v1.Structure, "services": v1.Service}
@@ -67,8 +67,8 @@ def accepted_by_models(table: str, cells: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> producer.Report:
-    folder = tmp_path_factory.mktemp("pydantic")
+def report(request: pytest.FixtureRequest) -> producer.Report:
+    folder = shared_folder(request, "pydantic")
     paths = [write_csv(folder / f"{t}.csv", t, cases) for t, cases in CASES.items()]
     return producer.validate(paths, date.fromisoformat(REFERENCE_DATE))
 

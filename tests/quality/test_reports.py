@@ -13,7 +13,7 @@ import pytest
 from pipeline import sources
 from pipeline.paths import SOURCES_DIR
 from pipeline.quality.errors import MASK
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 
 SAMPLE = SOURCES_DIR / "dora" / "sample"
 SOURCES_BY_NAME = {s.name: s for s in sources.select(())}
@@ -71,8 +71,8 @@ def _broken(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def broken_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("broken"))
+def broken_run(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "broken"))
     result = ws.run("--source", "dora", "--input", str(_broken(ws.root / "input")))
     assert result.exit_code == 0, result.output
     ws.extra_env["output"] = result.output

@@ -11,6 +11,7 @@ from pipeline.quality import producer
 from pipeline.quality.errors import RULES, TERRITORY_RULES
 from tests.quality.cases import (REFERENCE_DATE, SERVICE_CASES, STRUCTURE_CASES, UNUSUAL_SERVICE_CASES, Case,
                                  write_csv)
+from tests.conftest import shared_folder
 
 ALL = {"structures": STRUCTURE_CASES, "services": SERVICE_CASES + UNUSUAL_SERVICE_CASES}
 PARAMS = [pytest.param(table, n, c, id=f"{table}-{c.name}") for table, cases in ALL.items()
@@ -22,8 +23,8 @@ def write_cases(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> producer.Report:
-    return producer.validate(write_cases(tmp_path_factory.mktemp("cases")), date.fromisoformat(REFERENCE_DATE))
+def report(request: pytest.FixtureRequest) -> producer.Report:
+    return producer.validate(write_cases(shared_folder(request, "cases")), date.fromisoformat(REFERENCE_DATE))
 
 
 def errors_on(report: producer.Report, table: str, line: int) -> set[tuple[str, str]]:

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.paths import SOURCES_DIR
 from pipeline.website import names
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 
 SAMPLE = SOURCES_DIR / "dora" / "sample"
 TEMPLATE = json.loads((SAMPLE / "structures.json").read_text(encoding="utf-8"))[1]  # a complete structure
@@ -40,8 +40,8 @@ def record_id(local: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def attacked(tmp_path_factory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("attacks"))
+def attacked(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "attacks"))
     folder = ws.root / "input"
     folder.mkdir()
     records = [dict(TEMPLATE, id=local, **fields) for local, fields in ATTACKS.items()]

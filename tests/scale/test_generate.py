@@ -10,14 +10,14 @@ import pytest
 from bench import generate
 from pipeline import sources
 from pipeline.sources import archive
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 
 DAY1, DAY2 = date(2026, 11, 28), date(2026, 11, 29)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, generate.Generated, generate.Generated]:
-    ws = Workspace(tmp_path_factory.mktemp("scale"))
+def generated(request: pytest.FixtureRequest) -> tuple[Workspace, generate.Generated, generate.Generated]:
+    ws = Workspace(shared_folder(request, "scale"))
     first = generate.generate(ws.data_dir, DAY1, scale=0.001, seed=1, invalid_share=0.05)
     second = generate.next_day(ws.data_dir, first.run_id, DAY2, changed=0.2, seed=2, invalid_share=0.05)
     return ws, first, second

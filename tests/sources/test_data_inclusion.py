@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.paths import SOURCES_DIR
-from tests.conftest import Workspace, record
+from tests.conftest import Workspace, record, shared_folder
 from tests.replay import Reply, ReplayServer
 
 SAMPLE = SOURCES_DIR / "data_inclusion" / "sample"
@@ -22,8 +22,8 @@ ACTION_LOGEMENT = "data-inclusion--005d3060-c322-4ec5-bd70-a60f054d3b81"
 
 
 @pytest.fixture(scope="module")
-def di(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("data-inclusion"))
+def di(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "data-inclusion"))
     result = ws.run("--source", "data-inclusion")
     assert result.exit_code == 0, result.output
     return ws

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Workspace, record
+from tests.conftest import Workspace, record, shared_folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EA_HAUTE_MARNE = "dora--1bcbb0dc-e094-4cb0-be2b-3a17d00ec57e"
@@ -106,8 +106,8 @@ def test_accounting_balances(sample_run: Workspace):
 
 
 @pytest.fixture(scope="module")
-def v2_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("dora-v2"))
+def v2_run(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "dora-v2"))
     result = ws.run("--source", "dora", "--input", str(FIXTURES / "dora_v2"))
     assert result.exit_code == 0, result.output
     return ws

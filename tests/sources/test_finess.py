@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.paths import SOURCES_DIR
-from tests.conftest import Workspace, record
+from tests.conftest import Workspace, record, shared_folder
 from tests.replay import Reply, ReplayServer
 
 SAMPLE = SOURCES_DIR / "finess" / "sample"
@@ -18,8 +18,8 @@ ILLUSTRATIVE = SAMPLE / "finess-lignes-illustratives.csv"
 
 
 @pytest.fixture(scope="module")
-def finess(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("finess"))
+def finess(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "finess"))
     result = ws.run("--source", "finess")
     assert result.exit_code == 0, result.output
     return ws

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from pipeline.paths import SOURCES_DIR
-from tests.conftest import Workspace, record
+from tests.conftest import Workspace, record, shared_folder
 from tests.replay import Reply, ReplayServer
 
 SAMPLE_CSV = SOURCES_DIR / "france_services" / "sample" / "liste-fs-20221201.csv"
 
 
 @pytest.fixture(scope="module")
-def fs(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("france-services"))
+def fs(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "france-services"))
     result = ws.run("--source", "france-services")
     assert result.exit_code == 0, result.output
     return ws

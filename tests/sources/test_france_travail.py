@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from pipeline.paths import SOURCES_DIR
-from tests.conftest import REFERENCE_DATE, Workspace, record
+from tests.conftest import REFERENCE_DATE, Workspace, record, shared_folder
 from tests.replay import Reply, ReplayServer
 from tests.sources import test_dora_fetch as dora_fetch
 
@@ -24,16 +24,16 @@ ADEDA = "https://www.francetravail.fr/actualites/a-laffiche/2022/adeda-un-dispos
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("france-travail-sample"))
+def sample(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "france-travail-sample"))
     result = ws.run("--source", NAME)
     assert result.exit_code == 0, result.output
     return ws
 
 
 @pytest.fixture(scope="module")
-def hours(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("france-travail-hours"))
+def hours(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "france-travail-hours"))
     result = ws.run("--source", NAME, "--input", str(FIXTURES))
     assert result.exit_code == 0, result.output
     return ws

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Workspace, record
+from tests.conftest import Workspace, record, shared_folder
 from tests.replay import Reply, ReplayServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediation_numerique"
@@ -17,8 +17,8 @@ CONFOLENS = "mediation-numerique--mediation-numerique-conseiller-numerique-6299f
 
 
 @pytest.fixture(scope="module")
-def mednum(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("mednum"))
+def mednum(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "mednum"))
     result = ws.run("--source", "mediation-numerique")
     assert result.exit_code == 0, result.output
     return ws

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.paths import SOURCES_DIR
-from tests.conftest import Workspace, record
+from tests.conftest import Workspace, record, shared_folder
 from tests.replay import Reply, ReplayServer
 from tests.sources import test_dora_fetch as dora_fetch
 
@@ -28,16 +28,16 @@ PELLERIN_DESCRIPTION = (
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("soliguide-sample"))
+def sample(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "soliguide-sample"))
     result = ws.run("--source", NAME)
     assert result.exit_code == 0, result.output
     return ws
 
 
 @pytest.fixture(scope="module")
-def current(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("soliguide-current"))
+def current(request: pytest.FixtureRequest) -> Workspace:
+    ws = Workspace(shared_folder(request, "soliguide-current"))
     result = ws.run("--source", NAME, "--input", str(FIXTURES))
     assert result.exit_code == 0, result.output
     return ws

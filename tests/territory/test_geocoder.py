@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.http import RetryPolicy
 from pipeline.territory import geocoder as geo
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 from tests.geocoder_replay import Answer, GeocoderReplay
 from tests.territory.helpers import address, connect, run_locate
 
@@ -63,9 +63,9 @@ def client(server: GeocoderReplay, retry_after: timedelta = timedelta(days=7)) -
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+def warehouse(request: pytest.FixtureRequest) -> Iterator[duckdb.DuckDBPyConnection]:
     """A warehouse file with the reference loaded, shared by the module."""
-    con = connect(tmp_path_factory.mktemp("geocoder") / "warehouse.duckdb")
+    con = connect(shared_folder(request, "geocoder") / "warehouse.duckdb")
     yield con
     con.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dora_xss"
 # Same-origin map tiles, served by the browser tests' server: nothing leaves 127.0.0.1.
@@ -16,9 +16,9 @@ SHARD_SIZE = 8
 
 
 @pytest.fixture(scope="session")
-def site_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def site_run(request: pytest.FixtureRequest) -> Workspace:
     """`datainclusion run --source dora --input <fixture>`: the sample and the hostile records, search in shards."""
-    ws = Workspace(tmp_path_factory.mktemp("site-run"), extra_env={"DATAINCLUSION_SITE_TILES_URL": TILES,
+    ws = Workspace(shared_folder(request, "site-run"), extra_env={"DATAINCLUSION_SITE_TILES_URL": TILES,
                                                                        "DATAINCLUSION_SITE_SEARCH_SHARD_SIZE": str(SHARD_SIZE)})
     result = ws.run("--source", "dora", "--input", str(FIXTURE))
     assert result.exit_code == 0, result.output

@@ -29,7 +29,7 @@ from pipeline import sources as source_registry
 from pipeline.website import search, templates
 from pipeline.paths import PROJECT_ROOT
 from pipeline.website import names
-from tests.conftest import Workspace
+from tests.conftest import Workspace, shared_folder
 from tests.website.test_search import SHARDS, _build
 from tests.website.test_site import EVIL_STRUCTURE, warehouse_copy  # noqa: F401  (fixture)
 
@@ -98,7 +98,7 @@ def server(site_run: Workspace) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def browser(request: pytest.FixtureRequest) -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -106,7 +106,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     options.binary_location = CHROMIUM
     for flag in FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={shared_folder(request, 'chromium-profile')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(30)
