@@ -109,7 +109,7 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
 @click.option("--source", metavar="NAME", help="Source of the records when the file has no `source` column.")
 def validate(paths: tuple[Path, ...], as_json: bool, reference_date: date | None, source: str | None) -> None:
     """Check a producer's CSV, JSON or XLSX file(s) against schema v1; exit 0 valid, 1 invalid, 2 unreadable."""
-    import json
+    import orjson
 
     from pipeline.quality import producer, readers
 
@@ -119,7 +119,8 @@ def validate(paths: tuple[Path, ...], as_json: bool, reference_date: date | None
         console.print(f"[red]unreadable[/red] {exc}", highlight=False)
         sys.exit(2)
     if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        # orjson: the report of a national file is megabytes, which the standard encoder takes 0.2 s to write.
+        click.echo(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2))
     else:
         click.echo(report.text())
     sys.exit(0 if report.valid else 1)
