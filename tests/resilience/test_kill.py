@@ -44,9 +44,10 @@ def test_killed_during_export_then_restarted(workspace: Workspace):
     assert statuses == ["ok", "interrupted", "ok"]
     assert not list(workspace.root.glob(".dist.build-*")), "the killed run's build folder is cleared"
     deadline = time.monotonic() + 30
-    while list(workspace.root.glob(".dist.old-*")) and time.monotonic() < deadline:
+    while list(workspace.root.glob(".dist.*-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not list(workspace.root.glob(".dist.old-*")), "the replaced release is removed in the background"
+    assert not list(workspace.root.glob(".dist.trash-*")), "so is the killed run's build folder"
     check = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=workspace.dist,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
