@@ -8,14 +8,12 @@ reported as stale; the other sources go on.
 
 from __future__ import annotations
 
-import gc
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
 
+from pipeline import cycles
 from pipeline.context import RunContext
 from pipeline.http import HttpClient, HttpError
 from pipeline.sources import archive, fastjson
@@ -28,24 +26,11 @@ def raw_table(source: Source, stream: str) -> str:
     return f"raw_{source.slug}__{stream}"
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """A payload parses into millions of objects and no cycle: Python's cycle collector, run again and
-    again as they are made, tripled the parse time of a national payload."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def parse_files(source: Source, files: list[RawFile]) -> tuple[dict[str, list[Record]], dict[str, int]]:
     """Records per stream and record count per file; raises SourceError naming file and record."""
     records: dict[str, list[Record]] = {stream: [] for stream in source.streams}
     counts: dict[str, int] = {}
-    with _no_cycle_collection():
+    with cycles.paused():  # a payload parses into millions of objects and no cycle
         for file in files:
             if file.stream not in records:
                 raise SourceError(f"{source.name}: file {file.name} belongs to unknown stream {file.stream!r}")

