@@ -41,8 +41,9 @@ def compute(con: duckdb.DuckDBPyConnection, table: str, day: date) -> None:
     """`int__changes__<table>` and `hist_next__<table>` for a release dated `day`."""
     d = f"date '{day.isoformat()}'"
     cols = columns(table)
+    # A view: copying the whole history took 0.2-0.5 s here, 2 s beside the export.
     con.execute(
-        f"create or replace temp table hist_base as "
+        f"create or replace temp view hist_base as "
         f"select * replace (case when valid_to >= {d} then null else valid_to end as valid_to) "
         f"from hist__{table} where valid_from < {d}"
     )
@@ -87,7 +88,7 @@ def compute(con: duckdb.DuckDBPyConnection, table: str, day: date) -> None:
         """
     )
     # Temporary tables live in memory until the run ends (800 MB at national scale).
-    con.execute("drop table if exists hist_base; drop table if exists hist_prev; drop table if exists hist_new")
+    con.execute("drop view if exists hist_base; drop table if exists hist_prev; drop table if exists hist_new")
 
 
 def _releases(con: duckdb.DuckDBPyConnection, day: date, run_id: str) -> None:
