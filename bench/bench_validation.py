@@ -23,10 +23,14 @@ import time
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import duckdb
 
 from bench.schema_files import generate
-from pipeline.quality import twin
+from pipeline.quality import cells, engine, readers, tables, twin
+from pipeline.quality.compile import quote
+from pipeline.quality.rules import RuleContext
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "validation"
@@ -72,19 +76,47 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def _read_floor() -> tuple[float, float]:
-    """Wall and CPU seconds for DuckDB just to read every cell of both files: no validator can beat it."""
-    import duckdb
+def _best(measure: Callable[[], tuple[float, float]], runs: int = 3) -> tuple[float, float]:
+    """The fastest of a few runs: these figures are lower bounds, so noise is taken out by the minimum."""
+    return min((measure() for _ in range(runs)), key=lambda m: m[0])
 
+
+def _start() -> tuple[float, float]:
+    """Starting Python and importing the validator (DuckDB included), doing nothing else."""
+    wall, cpu, _ = _timed([sys.executable, "-c", "import pipeline.cli, pipeline.quality.producer"])
+    return wall, cpu
+
+
+def _scan(select: Callable[[duckdb.DuckDBPyConnection, readers.TableFile], str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one aggregate query per file, on the relations the validator reads."""
     con = duckdb.connect()
+    cells.register(con)
     started, cpu = time.perf_counter(), time.process_time()
-    for name in ("structures.csv", "services.csv"):
-        width = len((WORK / name).open(encoding="utf-8").readline().split(","))
-        types = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-        counts = ", ".join(f"count(c{i})" for i in range(width))
-        con.execute(f"select {counts} from read_csv('{WORK / name}', header = false, skip = 1, auto_detect = false, "
-                    f"columns = {types}, delim = ',', quote = '\"', escape = '\"')").fetchall()
+    for number, name in enumerate(("structures.csv", "services.csv")):
+        for item in readers.read(con, WORK / name, f"in{number}"):
+            con.execute(select(con, item)).fetchall()
     return time.perf_counter() - started, time.process_time() - cpu
+
+
+def _read_every_cell(con: duckdb.DuckDBPyConnection, item: readers.TableFile) -> str:
+    return f"select {', '.join(f'count({quote(c)})' for c in item.columns.values())} from {item.relation}"
+
+
+def _read_and_screen(con: duckdb.DuckDBPyConnection, item: readers.TableFile) -> str:
+    """The screen's checks of every record (`engine.screen_checks`), keeping nothing but a count."""
+    relation = engine.Input(item.table, tables.load(item.table), item.relation, item.columns, item.mode)
+    checks = engine.screen_checks(relation, RuleContext(REFERENCE_DATE))
+    return f"select count(*) filter (where {engine.certainly_valid_sql(checks)}) from {item.relation}"
+
+
+def _floors() -> dict[str, dict[str, float]]:
+    """What no run of this design can go below: starting, reading every cell, and the screen's checks alone."""
+    out = {}
+    for label, measure in (("start", _start), ("read_every_cell", lambda: _scan(_read_every_cell)),
+                           ("read_and_screen", lambda: _scan(_read_and_screen))):
+        wall, cpu = _best(measure)
+        out[label] = {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2)}
+    return out
 
 
 def run() -> dict[str, Any]:
@@ -96,7 +128,7 @@ def run() -> dict[str, Any]:
     ours = [_timed(ours_cmd) for _ in range(OURS_RUNS)]
     theirs_wall, theirs_cpu, theirs_out = _timed(theirs_cmd)
     ours.append(_timed(ours_cmd))  # once more after, so load changes hit both sides
-    floor_wall, floor_cpu = _read_floor()
+    floors = _floors()
     load_after = _load()
     ours_wall = statistics.median(w for w, _, _ in ours)
     ours_cpu = statistics.median(c for _, c, _ in ours)
@@ -113,7 +145,7 @@ def run() -> dict[str, Any]:
         "ours": {"wall_seconds": round(ours_wall, 2), "cpu_seconds": round(ours_cpu, 2),
                  "runs_wall": [round(w, 2) for w, _, _ in ours]},
         "frictionless": {"wall_seconds": round(theirs_wall, 2), "cpu_seconds": round(theirs_cpu, 2)},
-        "duckdb_read_every_cell": {"wall_seconds": round(floor_wall, 2), "cpu_seconds": round(floor_cpu, 2)},
+        "floors": floors,
         "ratio_wall": round(theirs_wall / ours_wall, 1),
         "ratio_cpu": round(theirs_cpu / ours_cpu, 1),
         "same_errors": ours_twins == theirs_twins and len(theirs_list) == len(theirs_twins),
@@ -126,6 +158,9 @@ def run() -> dict[str, Any]:
 
 def markdown(result: dict[str, Any]) -> str:
     verdict = "meets" if result["ratio_wall"] >= TARGET else "misses"
+    floors = result["floors"]
+    budget = result["frictionless"]["wall_seconds"] / TARGET
+    floor = floors["start"]["wall_seconds"] + floors["read_and_screen"]["wall_seconds"]
     kinds = ", ".join(f"{k} {v}" for k, v in result["errors_by_type"].items())
     return f"""
 ## Validation: `datainclusion validate` vs `frictionless validate` ({result['date']})
@@ -145,7 +180,13 @@ def markdown(result: dict[str, Any]) -> str:
 | `frictionless validate datapackage.json` (1 run) | {result['frictionless']['wall_seconds']} s | {result['frictionless']['cpu_seconds']} s |
 | `datainclusion validate structures.csv services.csv` (median of {len(result['ours']['runs_wall'])} runs: {', '.join(str(w) for w in result['ours']['runs_wall'])} s) | {result['ours']['wall_seconds']} s | {result['ours']['cpu_seconds']} s |
 | **ratio** (target ≥ {TARGET:.0f}×: {verdict}) | **{result['ratio_wall']}×** | {result['ratio_cpu']}× |
-| for scale: DuckDB only reading every cell of both files, in-process | {result['duckdb_read_every_cell']['wall_seconds']} s | {result['duckdb_read_every_cell']['cpu_seconds']} s |
+| for scale (fastest of 3): starting the command, Python and imports only | {floors['start']['wall_seconds']} s | {floors['start']['cpu_seconds']} s |
+| for scale (fastest of 3): DuckDB reading every cell of both files, in-process | {floors['read_every_cell']['wall_seconds']} s | {floors['read_every_cell']['cpu_seconds']} s |
+| for scale (fastest of 3): reading every cell and evaluating the screen's checks, keeping nothing | {floors['read_and_screen']['wall_seconds']} s | {floors['read_and_screen']['cpu_seconds']} s |
+
+The {TARGET:.0f}× target leaves {budget:.2f} s (Frictionless' time / {TARGET:.0f}). Starting the command and
+the screen's checks alone take {floor:.2f} s of it, before any error is explained, any cross-record rule
+(primary key, foreign key) is run or the report is written.
 """
 
 

@@ -10,16 +10,25 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from pipeline import config
 from pipeline.config import ConfigError
 
-console = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def console() -> Console:
+    """The error and progress stream, made on first use: `validate` and `--help` start without rich."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
 
 
 def _reference_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -82,22 +91,22 @@ def run(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None, re
                                allow_drop=allow_drop)
         result = execute(settings)
     except (ConfigError, HistoryError) as exc:
-        console.print(f"[red]configuration error[/red] {exc}")
+        console().print(f"[red]configuration error[/red] {exc}")
         sys.exit(2)
     except PreviousReleaseError as exc:
-        console.print(f"[red]error[/red] cannot restore the history: {exc}")
+        console().print(f"[red]error[/red] cannot restore the history: {exc}")
         sys.exit(1)
     except SourceError as exc:
-        console.print(f"[red]error[/red] {exc}")
+        console().print(f"[red]error[/red] {exc}")
         sys.exit(2 if replay or "unknown source" in str(exc) else 1)
     for message in result.messages:
-        console.print(f"- {message}", highlight=False)
+        console().print(f"- {message}", highlight=False)
     if result.exit_code == 0:
-        console.print(f"[green]{result.status}[/green] run {result.run_id}: "
+        console().print(f"[green]{result.status}[/green] run {result.run_id}: "
                       f"{result.counts['check']['structures']} structures, {result.counts['check']['services']} services")
-        console.print(f"Site: {(settings.dist_dir / 'site' / 'index.html').resolve()}")
+        console().print(f"Site: {(settings.dist_dir / 'site' / 'index.html').resolve()}")
     else:
-        console.print(f"[red]{result.status}[/red] run {result.run_id}: nothing published, {settings.dist_dir} left as it was")
+        console().print(f"[red]{result.status}[/red] run {result.run_id}: nothing published, {settings.dist_dir} left as it was")
     sys.exit(result.exit_code)
 
 
@@ -116,7 +125,7 @@ def validate(paths: tuple[Path, ...], as_json: bool, reference_date: date | None
     try:
         report = producer.validate(list(paths), reference_date or date.today(), source)
     except readers.UnreadableFile as exc:
-        console.print(f"[red]unreadable[/red] {exc}", highlight=False)
+        console().print(f"[red]unreadable[/red] {exc}", highlight=False)
         sys.exit(2)
     if as_json:
         # orjson: the report of a national file is megabytes, which the standard encoder takes 0.2 s to write.
@@ -136,13 +145,13 @@ def report(warehouse: Path | None, data_dir: Path | None, dist_dir: Path | None)
 
     settings = config.load(warehouse=warehouse, data_dir=data_dir, dist_dir=dist_dir)
     if not settings.warehouse.exists():
-        console.print(f"[red]error[/red] no warehouse at {settings.warehouse}: run `datainclusion run` first")
+        console().print(f"[red]error[/red] no warehouse at {settings.warehouse}: run `datainclusion run` first")
         sys.exit(2)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         try:
             click.echo(reports.summary_text(con), nl=False)
         except duckdb.CatalogException:
-            console.print(f"[red]error[/red] {settings.warehouse} holds no checked run yet")
+            console().print(f"[red]error[/red] {settings.warehouse} holds no checked run yet")
             sys.exit(2)
 
 
@@ -161,22 +170,22 @@ def publish(datagouv: bool, dist_dir: Path | None, config_path: Path | None, dry
         raise click.UsageError("say where to publish: --datagouv")
     release = config.load(dist_dir=dist_dir).dist_dir
     if not (release / "datapackage.json").is_file():
-        console.print(f"[red]error[/red] no release in {release} (run `datainclusion run` first)")
+        console().print(f"[red]error[/red] no release in {release} (run `datainclusion run` first)")
         sys.exit(2)
     try:
         target = target_datagouv.load_target(config_path)
     except target_datagouv.PublishError as exc:
-        console.print(f"[red]configuration error[/red] {exc}")
+        console().print(f"[red]configuration error[/red] {exc}")
         sys.exit(2)
     key = None if dry_run else os.environ.get(target_datagouv.ENV_KEY)
     if key is None:
-        console.print(f"dry run: nothing is sent ({target_datagouv.ENV_KEY} unset or --dry-run)")
-    outcome = target_datagouv.publish(release, target, key, lambda m: console.print(m, highlight=False))
+        console().print(f"dry run: nothing is sent ({target_datagouv.ENV_KEY} unset or --dry-run)")
+    outcome = target_datagouv.publish(release, target, key, lambda m: console().print(m, highlight=False))
     if outcome.failed:
-        console.print(f"[red]{len(outcome.failed)} file(s) not published[/red]: " + "; ".join(outcome.failed))
+        console().print(f"[red]{len(outcome.failed)} file(s) not published[/red]: " + "; ".join(outcome.failed))
         sys.exit(1)
     if key:
-        console.print(f"[green]published[/green] {len(outcome.sent)} file(s) to dataset {target.dataset}")
+        console().print(f"[green]published[/green] {len(outcome.sent)} file(s) to dataset {target.dataset}")
 
 
 @main.command(name="schema")
@@ -190,10 +199,10 @@ def schema_command(check: bool) -> None:
                  if not (schema.SCHEMA_DIR / rel).exists()
                  or (schema.SCHEMA_DIR / rel).read_text(encoding="utf-8") != text]
         for rel in drift:
-            console.print(f"differs: schema/{rel}")
+            console().print(f"differs: schema/{rel}")
         sys.exit(1 if drift else 0)
     for path in schema.write():
-        console.print(f"wrote {path.relative_to(schema.SCHEMA_DIR.parent)}")
+        console().print(f"wrote {path.relative_to(schema.SCHEMA_DIR.parent)}")
 
 
 @main.command(name="match")
@@ -210,9 +219,9 @@ def match_command(left: Path, right: Path, out: Path, threshold: float | None) -
     try:
         count = match(left, right, out, linkage.THRESHOLD if threshold is None else threshold)
     except MatchInputError as exc:
-        console.print(f"[red]error[/red] {exc}")
+        console().print(f"[red]error[/red] {exc}")
         sys.exit(2)
-    console.print(f"{count} matched pairs written to {out}")
+    console().print(f"{count} matched pairs written to {out}")
 
 
 @main.command()
@@ -234,11 +243,11 @@ def geocode(source: Path, target: Path, live: bool, warehouse: Path | None) -> N
     try:
         settings = config.load(warehouse=warehouse)
         counts = geocode_csv(source, target, live=live, warehouse=settings.warehouse,
-                             warn=lambda message: console.print(f"[yellow]warning[/yellow] {message}", highlight=False))
+                             warn=lambda message: console().print(f"[yellow]warning[/yellow] {message}", highlight=False))
     except (ConfigError, CsvInputError) as exc:
-        console.print(f"[red]error[/red] {exc}")
+        console().print(f"[red]error[/red] {exc}")
         sys.exit(2)
-    console.print(f"wrote {target}: {counts['rows']} rows, {counts['resolved']} with a code INSEE, "
+    console().print(f"wrote {target}: {counts['rows']} rows, {counts['resolved']} with a code INSEE, "
                   f"{counts['certified']} certified addresses", highlight=False)
 
 

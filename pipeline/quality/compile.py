@@ -285,15 +285,19 @@ def parse_sql(table: str, table_schema: dict[str, Any], relation: str, columns: 
     )
 
 
-def errors_sql(table_schema: dict[str, Any], parsed: str, key: str = "_row") -> str:
-    """One row per cell error of a parsed relation: key, field, code, value."""
-    parts = [
-        f"select {quote(key)}, {literal(f['name'])} as field, e.c as code, e.x as value "
-        f"from (select {quote(key)}, unnest({quote(f['name'] + '__e')}) as e from {parsed} "
-        f"where len({quote(f['name'] + '__e')}) > 0)"
-        for f in table_schema["fields"]
-    ]
-    return "\nunion all\n".join(parts)
+def errors_sql(table_schema: dict[str, Any], parsed: str, extra: Iterable[tuple[str, str]] = (),
+               key: str = "_row") -> str:
+    """One row per error of a parsed relation: key, field, code, value.
+
+    `extra`: more (field, SQL list of error structs) per record, such as the v1 rules. One select
+    over one list per record, not a union per field: DuckDB binds a union of fifty selects in 50 ms."""
+    lists = [(f["name"], quote(f["name"] + "__e")) for f in table_schema["fields"]] + list(extra)
+    per_field = ", ".join(f"{{'f': {literal(name)}, 'l': {sql}}}" for name, sql in lists)
+    return (
+        f"select {quote(key)}, field, e.c as code, e.x as value from ("
+        f"select {quote(key)}, p.f as field, unnest(p.l) as e from ("
+        f"select {quote(key)}, unnest([{per_field}]) as p from {parsed}) where len(p.l) > 0)"
+    )
 
 
 def text_of(column: str, field_type: str) -> str:

@@ -26,7 +26,7 @@ import duckdb
 from pipeline.quality import cells
 from pipeline.quality.compile import errors_sql, field_sqls, literal, parse_sql, quote
 from pipeline.quality.errors import RULES, WARNING, blocking_codes
-from pipeline.quality.rules import (RuleContext, global_rules_sql, key_fields, row_rules, row_rules_sql,
+from pipeline.quality.rules import (RuleContext, global_rules_sql, key_fields, row_rules, row_rules_lists,
                                     screen_conditions, warnings_list_sql)
 from pipeline.quality.screen import certain_ok
 
@@ -63,6 +63,24 @@ def _severity_sql() -> str:
     return f"case when code in ({', '.join(literal(c) for c in warnings)}) then 'warning' else 'error' end"
 
 
+def _sources(item: Input) -> list[str]:
+    """The input columns the fields are read from, in the order the screen keeps a suspect's cells."""
+    return sorted(set(item.columns.values()))
+
+
+def screen_checks(item: Input, ctx: RuleContext) -> dict[str, str | None]:
+    """Per field, the screen's condition implying that the cell has no error (None: it cannot have any)."""
+    fields = field_sqls(item.table, item.table_schema, item.columns, item.mode)
+    by_name = {f.name: f for f in fields}
+    extra = screen_conditions(item.table_schema, ctx, lambda name: by_name[name].raw)
+    return {f.name: certain_ok(f, f.raw, extra.get(f.name, [])) for f in fields}
+
+
+def certainly_valid_sql(checks: dict[str, str | None]) -> str:
+    """True for a record the screen passes: every field's condition holds (NULL counts as false)."""
+    return f"coalesce({' and '.join(c for c in checks.values() if c) or 'true'}, false)"
+
+
 def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
     """Pass 1: `_row` (when numbered), typed keys, `suspect`, the warnings of non-suspects,
     and the cells of suspects (`keep_all`: every record is a suspect, to be explained)."""
@@ -71,9 +89,8 @@ def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
     def raw(name: str) -> str:
         return fields[name].raw
 
-    extra = screen_conditions(item.table_schema, ctx, raw)
-    checks = {name: certain_ok(f, f.raw, extra.get(name, [])) for name, f in fields.items()}
-    ok = f"coalesce({' and '.join(c for c in checks.values() if c) or 'true'}, false)"
+    checks = screen_checks(item, ctx)
+    ok = certainly_valid_sql(checks)
     if keep_all:
         failed = "[" + ", ".join(literal(n) for n in fields) + "]"
     else:
@@ -84,8 +101,8 @@ def screen_sql(item: Input, ctx: RuleContext, keep_all: bool = False) -> str:
                            for n in key_fields(item.table_schema, ctx))
     rules = row_rules(item.table_schema, ctx, lambda n: fields[n].canonical(raw(n)))
     guards = {n: f"contains({raw(n)}, ',')" for n, f in fields.items() if f.type == "array"}
-    sources = sorted(set(item.columns.values()))
-    kept = f"struct_pack({', '.join(quote(c) for c in sources)})" if sources else "null"
+    # A list, not a struct: a NULL list stores no cells, a NULL struct one per field for every record.
+    kept = f"[{', '.join(quote(c) for c in _sources(item))}]"
     row = "_row, " if item.first_row is None else ""
     return (
         f"select {row}{typed_keys}, {'true' if keep_all else 'not __ok'} as suspect, "
@@ -120,11 +137,11 @@ def _check_table(con: duckdb.DuckDBPyConnection, item: Input, ctx: RuleContext, 
         con.execute(f"create or replace temp view {keys(prefix, table)} as select rowid + {item.first_row} "
                     f"as _row, * from {keys(prefix, table)}__scan")
     # The cells to explain were kept by the screen: the file is not read twice.
-    relation = f"(select _row, __failed, unnest(__cells) from {keys(prefix, table)} where suspect)"
+    cells_kept = "".join(f", __cells[{n}] as {quote(c)}" for n, c in enumerate(_sources(item), start=1))
+    relation = f"(select _row, __failed{cells_kept} from {keys(prefix, table)} where suspect)"
     con.execute(f"create or replace temp table {parsed(prefix, table)} as "
                 + parse_sql(table, item.table_schema, relation, item.columns, item.mode, failed="__failed"))
-    parts = [errors_sql(item.table_schema, parsed(prefix, table))]
-    parts += row_rules_sql(row_rules(item.table_schema, ctx), parsed(prefix, table))
+    parts = [errors_sql(item.table_schema, parsed(prefix, table), row_rules_lists(row_rules(item.table_schema, ctx)))]
     parts += global_rules_sql(item.table_schema, keys(prefix, table), ctx)
     parts.append(f"select _row, w.field, w.code, w.value from (select _row, unnest(warnings) as w "
                  f"from {keys(prefix, table)} where not suspect and len(warnings) > 0)")

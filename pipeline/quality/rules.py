@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.quality.compile import literal, quote
+from pipeline.quality.compile import NO_ERRORS, literal, quote
 from pipeline.quality.errors import RULES, WARNING
 
 
@@ -146,14 +146,16 @@ def row_rules(table_schema: dict[str, Any], ctx: RuleContext, col: Callable[[str
     return out
 
 
-def row_rules_sql(rules: list[RowRule], parsed: str) -> list[str]:
-    """The row rules over a parsed relation (typed values and `<field>__e` error lists)."""
+def row_rules_lists(rules: list[RowRule]) -> list[tuple[str, str]]:
+    """Per row rule over a parsed relation (typed values and `<field>__e` error lists): its field and
+    the SQL list of its error, empty when it passes (for `compile.errors_sql`)."""
     out = []
     for rule in rules:
         where = rule.condition
         if rule.clean_field:
             where = f"len({quote(rule.field + '__e')}) = 0 and ({where})"
-        out.append(_select(parsed, rule.field, rule.code, rule.value, where))
+        error = f"{{'c': {literal(rule.code)}, 'x': ({rule.value})::varchar}}"
+        out.append((rule.field, f"(case when {where} then [{error}] else {NO_ERRORS} end)"))
     return out
 
 
