@@ -87,22 +87,22 @@ def _start() -> tuple[float, float]:
     return wall, cpu
 
 
-def _scan(select: Callable[[duckdb.DuckDBPyConnection, readers.TableFile], str]) -> tuple[float, float]:
+def _scan(select: Callable[[readers.TableFile], str]) -> tuple[float, float]:
     """Wall and CPU seconds of one aggregate query per file, on the relations the validator reads."""
     con = duckdb.connect()
     cells.register(con)
     started, cpu = time.perf_counter(), time.process_time()
     for number, name in enumerate(("structures.csv", "services.csv")):
         for item in readers.read(con, WORK / name, f"in{number}"):
-            con.execute(select(con, item)).fetchall()
+            con.execute(select(item)).fetchall()
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _read_every_cell(con: duckdb.DuckDBPyConnection, item: readers.TableFile) -> str:
+def _read_every_cell(item: readers.TableFile) -> str:
     return f"select {', '.join(f'count({quote(c)})' for c in item.columns.values())} from {item.relation}"
 
 
-def _read_and_screen(con: duckdb.DuckDBPyConnection, item: readers.TableFile) -> str:
+def _read_and_screen(item: readers.TableFile) -> str:
     """The screen's checks of every record (`engine.screen_checks`), keeping nothing but a count."""
     relation = engine.Input(item.table, tables.load(item.table), item.relation, item.columns, item.mode)
     checks = engine.screen_checks(relation, RuleContext(REFERENCE_DATE))
